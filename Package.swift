@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way: graph IR <- passes <- runtime / export <- model and
+// training <- command line. Only BertRuntime imports CBLAS.
+let package = Package(
+    name: "bertc",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bertc", targets: ["bertc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "BertGraph"),
+        .target(name: "BertPasses", dependencies: ["BertGraph"]),
+        .target(name: "BertRuntime", dependencies: ["BertGraph", "BertPasses", "CBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "BertText"),
+        .target(name: "BertModel", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertText"]),
+        .target(name: "BertTraining", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
+        .target(name: "BertExport", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
+        .executableTarget(name: "bertc", dependencies: [
+            "BertGraph", "BertPasses", "BertRuntime", "BertText", "BertModel", "BertTraining", "BertExport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses"]),
+        .testTarget(name: "BertTextTests", dependencies: ["BertText"]),
+        .testTarget(name: "BertRuntimeTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
+        .testTarget(name: "BertModelTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,152 @@
+// Shape rules: one row per op. Given input types, the output types, or an error that names
+// the node, the op and the shapes involved.
+
+extension Op {
+    /// Output types of this op applied to inputs of `types`, for node `node` (error messages).
+    public func outputTypes(_ types: [TensorType], node: String) throws -> [TensorType] {
+        func fail(_ detail: String) -> GraphError {
+            .shapeMismatch(node: node, op: name, detail: detail)
+        }
+        func arity(_ n: Int) throws {
+            guard types.count == n else { throw GraphError.arity(node: node, op: name, expected: n, got: types.count) }
+        }
+        func float(_ i: Int) throws {
+            guard types[i].dtype == .float32 else { throw fail("input \(i) must be f32, got \(types[i])") }
+        }
+        func integer(_ i: Int) throws {
+            guard types[i].dtype != .float32 else { throw fail("input \(i) must be an integer tensor, got \(types[i])") }
+        }
+        func same(_ i: Int, _ j: Int) throws {
+            guard types[i].shape == types[j].shape else {
+                throw fail("inputs \(i) and \(j) must have one shape, got \(types[i].shape) and \(types[j].shape)")
+            }
+        }
+        func f32(_ s: Shape) -> TensorType { TensorType(.float32, s) }
+        let s = types.map(\.shape)
+
+        switch self {
+        case .gather:
+            try arity(2); try float(0); try integer(1)
+            guard s[0].rank == 2 else { throw fail("table must be [rows, h], got \(s[0])") }
+            return [f32(Shape(s[1].dims + [s[0][1]]))]
+        case .gatherGrad(let rows):
+            try arity(2); try float(0); try integer(1)
+            guard s[0].rank == s[1].rank + 1, Array(s[0].dims.dropLast()) == s[1].dims else {
+                throw fail("dy \(s[0]) must be ids \(s[1]) plus a last dim")
+            }
+            return [f32(Shape([.fixed(rows), s[0].last!]))]
+        case .positions:
+            try arity(1); try integer(0)
+            guard s[0].rank == 2 else { throw fail("ids must be [batch, seq], got \(s[0])") }
+            return [TensorType(types[0].dtype, Shape([s[0][1]]))]
+        case .select(let axis, _):
+            try arity(1)
+            guard axis >= 0, axis < s[0].rank else { throw fail("axis \(axis) out of range for \(s[0])") }
+            var d = s[0].dims; d.remove(at: axis)
+            return [TensorType(types[0].dtype, Shape(d))]
+        case .selectGrad(let axis, _, let size):
+            try arity(1); try float(0)
+            guard axis >= 0, axis <= s[0].rank else { throw fail("axis \(axis) out of range for \(s[0])") }
+            var d = s[0].dims; d.insert(size, at: axis)
+            return [f32(Shape(d))]
+        case .add, .mul:
+            try arity(2); try float(0); try float(1)
+            guard s[0].hasSuffix(s[1]) else { throw fail("\(s[1]) does not broadcast to \(s[0])") }
+            return [types[0]]
+        case .scale, .gelu, .tanh, .dropout, .dropoutGrad:
+            try arity(1); try float(0)
+            return [types[0]]
+        case .geluGrad, .tanhGrad, .softmaxGrad:
+            try arity(2); try float(0); try float(1); try same(0, 1)
+            return [types[0]]
+        case .matmul(let ta, let tb):
+            try arity(2); try float(0); try float(1)
+            guard s[0].rank >= 2 || (s[0].rank >= 1 && !ta), s[1].rank >= 1 else { throw fail("operands \(s[0]) and \(s[1]) are not matrices") }
+            if ta {
+                guard s[1].rank == s[0].rank, Array(s[0].dims.dropLast()) == Array(s[1].dims.dropLast()) else {
+                    throw fail("a^T b needs equal leading dims, got \(s[0]) and \(s[1])")
+                }
+                guard !tb else { throw fail("transpose_a with transpose_b is not supported") }
+                return [f32(Shape([s[0].last!, s[1].last!]))]
+            }
+            guard s[1].rank == 2 else { throw fail("b must be a matrix, got \(s[1])") }
+            let k = tb ? s[1][1] : s[1][0]
+            let n = tb ? s[1][0] : s[1][1]
+            guard s[0].last! == k else { throw fail("inner dims differ: \(s[0]) x \(s[1])\(tb ? "^T" : "")") }
+            return [f32(Shape(s[0].dims.dropLast() + [n]))]
+        case .batchMatmul(let ta, let tb):
+            try arity(2); try float(0); try float(1)
+            guard s[0].rank >= 2, s[0].rank == s[1].rank,
+                  Array(s[0].dims.dropLast(2)) == Array(s[1].dims.dropLast(2)) else {
+                throw fail("batch dims differ: \(s[0]) and \(s[1])")
+            }
+            let r = s[0].rank
+            let (m, ka) = ta ? (s[0][r - 1], s[0][r - 2]) : (s[0][r - 2], s[0][r - 1])
+            let (kb, n) = tb ? (s[1][r - 1], s[1][r - 2]) : (s[1][r - 2], s[1][r - 1])
+            guard ka == kb else { throw fail("inner dims differ: \(s[0]) and \(s[1])") }
+            return [f32(Shape(s[0].dims.dropLast(2) + [m, n]))]
+        case .sumLeading(let keep):
+            try arity(1); try float(0)
+            guard keep >= 0, keep <= s[0].rank else { throw fail("keep_rank \(keep) out of range for \(s[0])") }
+            return [f32(Shape(Array(s[0].dims.suffix(keep))))]
+        case .layerNorm:
+            try arity(3); try float(0); try float(1); try float(2)
+            guard let h = s[0].last, s[1] == Shape([h]), s[2] == Shape([h]) else {
+                throw fail("gamma \(s[1]) and beta \(s[2]) must be [\(s[0].last?.description ?? "?")] for x \(s[0])")
+            }
+            return [types[0]]
+        case .layerNormGrad:
+            try arity(3); try float(0); try float(1); try float(2); try same(0, 1)
+            guard let h = s[0].last, s[2] == Shape([h]) else { throw fail("gamma \(s[2]) does not fit x \(s[1])") }
+            return [types[1], types[2], types[2]]
+        case .maskedSoftmax:
+            try arity(2); try float(0); try integer(1)
+            guard s[0].rank == 4, s[1].rank == 2, s[1][0] == s[0][0], s[1][1] == s[0][3] else {
+                throw fail("scores must be [b, heads, q, k] and mask [b, k], got \(s[0]) and \(s[1])")
+            }
+            return [types[0]]
+        case .reshape(let target):
+            try arity(1)
+            // Symbolic dims must carry over one for one; fixed dims must keep the product.
+            let sym = { (sh: Shape) in sh.dims.filter { if case .symbol = $0 { return true } else { return false } } }
+            let fixed = { (sh: Shape) in sh.dims.reduce(1) { if case .fixed(let n) = $1 { return $0 * n } else { return $0 } } }
+            guard sym(target) == sym(s[0]), fixed(target) == fixed(s[0]) else {
+                throw fail("cannot reshape \(s[0]) to \(target)")
+            }
+            return [TensorType(types[0].dtype, target)]
+        case .transpose(let perm):
+            try arity(1)
+            guard perm.count == s[0].rank, Set(perm) == Set(0..<s[0].rank) else {
+                throw fail("perm \(perm) is not a permutation of \(s[0].rank) dims")
+            }
+            return [TensorType(types[0].dtype, Shape(perm.map { s[0][$0] }))]
+        case .softmaxCrossEntropy:
+            try arity(2); try float(0); try integer(1)
+            guard s[0].rank == 2, s[1] == Shape([s[0][0]]) else {
+                throw fail("logits must be [b, c] and labels [b], got \(s[0]) and \(s[1])")
+            }
+            return [f32(Shape([Dim]()))]
+        case .softmaxCrossEntropyGrad:
+            try arity(3); try float(0); try float(1); try integer(2)
+            guard s[0].rank == 0, s[1].rank == 2, s[2] == Shape([s[1][0]]) else {
+                throw fail("expects dloss [], logits [b, c], labels [b], got \(s[0]), \(s[1]), \(s[2])")
+            }
+            return [types[1]]
+        case .meanSquaredError:
+            try arity(2); try float(0); try float(1)
+            guard s[0].rank == 2, s[0][1] == .fixed(1), s[1] == Shape([s[0][0]]) else {
+                throw fail("predictions must be [b, 1] and targets [b], got \(s[0]) and \(s[1])")
+            }
+            return [f32(Shape([Dim]()))]
+        case .meanSquaredErrorGrad:
+            try arity(3); try float(0); try float(1); try float(2)
+            guard s[0].rank == 0, s[1].rank == 2, s[2] == Shape([s[1][0]]) else {
+                throw fail("expects dloss [], predictions [b, 1], targets [b], got \(s[0]), \(s[1]), \(s[2])")
+            }
+            return [types[1]]
+        case .fill(_, let shape):
+            try arity(0)
+            return [f32(shape)]
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// The closed set of operations. Every concern (shape rules, gradients, kernels, the ONNX
+// mapping, the printer) switches over this enum with no `default:`, so adding an op makes the
+// compiler list every place that must learn it.
+
+/// How GELU is computed: Hugging Face's `"gelu"` is the exact erf form; TF BERT checkpoints
+/// (google-research/bert, Model Garden) use the tanh approximation.
+public enum GeluApproximation: String, Hashable, Sendable {
+    case erf
+    case tanh
+}
+
+/// An operation of the IR. Shapes in comments: `[batch, seq, hidden]`; a trailing `...` means
+/// any leading dims.
+public enum Op: Hashable, Sendable {
+    // MARK: Embedding and indexing
+    /// (table [rows, h], ids int[...]) -> [..., h]
+    case gather
+    /// (dy [..., h], ids int[...]) -> [rows, h]: scatter-add of `dy` rows into a zero table.
+    case gatherGrad(rows: Int)
+    /// (ids int[b, s]) -> int[s]: 0, 1, ..., s-1 (absolute position ids).
+    case positions
+    /// x [..., n, ...] -> x with `axis` removed, taking element `index` along it ([CLS] row).
+    case select(axis: Int, index: Int)
+    /// dy -> zeros with `size` inserted at `axis`, `dy` placed at `index`.
+    case selectGrad(axis: Int, index: Int, size: Dim)
+
+    // MARK: Elementwise
+    /// (x, y) -> x + y; y's shape equals x's or is a suffix of it (broadcast over leading dims).
+    case add
+    /// (x, y) -> x * y elementwise; same broadcasting as `add`.
+    case mul
+    /// x -> factor * x
+    case scale(Float)
+    /// x -> GELU(x)
+    case gelu(GeluApproximation)
+    /// (dy, x) -> dy * GELU'(x)
+    case geluGrad(GeluApproximation)
+    /// x -> tanh(x)
+    case tanh
+    /// (dy, y) -> dy * (1 - y^2), with y = tanh(x)
+    case tanhGrad
+    /// x -> x * mask / (1 - rate); the mask comes from the counter-based generator keyed by
+    /// (seed, step, stream), so the backward op regenerates it instead of storing it.
+    case dropout(rate: Float, stream: Int)
+    /// dy -> dy * mask / (1 - rate), the same mask as the forward `dropout` with this stream.
+    case dropoutGrad(rate: Float, stream: Int)
+
+    // MARK: Matrix products
+    /// Matrix product of operands flattened to matrices [rows, last].
+    /// transposeA false: (a [..., k], b [k, n], or [n, k] with transposeB) -> [..., n].
+    /// transposeA true: (a [..., m], b [..., n], same leading dims) -> [m, n] = a^T b, the
+    /// contraction over all leading dims that a weight gradient needs.
+    case matmul(transposeA: Bool, transposeB: Bool)
+    /// (a [..., m, k], b [..., k, n]) -> [..., m, n] with equal leading (batch) dims; the
+    /// flags transpose the last two dims of an operand.
+    case batchMatmul(transposeA: Bool, transposeB: Bool)
+
+    // MARK: Reductions
+    /// x [..., d1 ... dk] -> [d1 ... dk]: sums over all but the last `keepRank` dims.
+    case sumLeading(keepRank: Int)
+
+    // MARK: Normalisation
+    /// (x [..., h], gamma [h], beta [h]) -> [..., h], normalised over the last dim.
+    case layerNorm(epsilon: Float)
+    /// (dy, x, gamma) -> (dx, dgamma, dbeta)
+    case layerNormGrad(epsilon: Float)
+    /// (scores [b, heads, q, k], mask int[b, k]) -> softmax over k of scores + (1 - mask) * -10000
+    case maskedSoftmax
+    /// (dy, y) -> y * (dy - sum(dy * y)) over the last dim
+    case softmaxGrad
+
+    // MARK: Layout
+    /// x -> x with the same elements in a new shape (dims may be symbolic).
+    case reshape(Shape)
+    /// x -> x with dims permuted: output dim i is input dim perm[i].
+    case transpose([Int])
+
+    // MARK: Losses
+    /// (logits [b, c], labels int[b]) -> f32[]: mean softmax cross-entropy over the batch.
+    case softmaxCrossEntropy
+    /// (dloss [], logits [b, c], labels int[b]) -> dlogits [b, c]
+    case softmaxCrossEntropyGrad
+    /// (predictions [b, 1], targets f32[b]) -> f32[]: mean squared error.
+    case meanSquaredError
+    /// (dloss [], predictions [b, 1], targets f32[b]) -> dpredictions [b, 1]
+    case meanSquaredErrorGrad
+
+    // MARK: Constants
+    /// () -> a tensor of `shape` filled with `value` (the seed gradient of a loss).
+    case fill(value: Float, shape: Shape)
+}
+
+extension Op {
+    /// The op's name in the text format and in error messages.
+    public var name: String {
+        switch self {
+        case .gather: return "gather"
+        case .gatherGrad: return "gather_grad"
+        case .positions: return "positions"
+        case .select: return "select"
+        case .selectGrad: return "select_grad"
+        case .add: return "add"
+        case .mul: return "mul"
+        case .scale: return "scale"
+        case .gelu: return "gelu"
+        case .geluGrad: return "gelu_grad"
+        case .tanh: return "tanh"
+        case .tanhGrad: return "tanh_grad"
+        case .dropout: return "dropout"
+        case .dropoutGrad: return "dropout_grad"
+        case .matmul: return "matmul"
+        case .batchMatmul: return "batch_matmul"
+        case .sumLeading: return "sum_leading"
+        case .layerNorm: return "layer_norm"
+        case .layerNormGrad: return "layer_norm_grad"
+        case .maskedSoftmax: return "masked_softmax"
+        case .softmaxGrad: return "softmax_grad"
+        case .reshape: return "reshape"
+        case .transpose: return "transpose"
+        case .softmaxCrossEntropy: return "softmax_cross_entropy"
+        case .softmaxCrossEntropyGrad: return "softmax_cross_entropy_grad"
+        case .meanSquaredError: return "mean_squared_error"
+        case .meanSquaredErrorGrad: return "mean_squared_error_grad"
+        case .fill: return "fill"
+        }
+    }
+
+    /// Attributes as (key, value) text, in a fixed order; the printer and parser share it.
+    public var attributes: [(String, String)] {
+        func b(_ x: Bool) -> String { x ? "true" : "false" }
+        switch self {
+        case .gather, .positions, .add, .mul, .tanh, .tanhGrad, .maskedSoftmax, .softmaxGrad,
+             .softmaxCrossEntropy, .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad:
+            return []
+        case .gatherGrad(let rows): return [("rows", String(rows))]
+        case .select(let axis, let index): return [("axis", String(axis)), ("index", String(index))]
+        case .selectGrad(let axis, let index, let size):
+            return [("axis", String(axis)), ("index", String(index)), ("size", size.description)]
+        case .scale(let f): return [("factor", "\(f)")]
+        case .gelu(let a), .geluGrad(let a): return [("approximation", a.rawValue)]
+        case .dropout(let rate, let stream), .dropoutGrad(let rate, let stream):
+            return [("rate", "\(rate)"), ("stream", String(stream))]
+        case .matmul(let ta, let tb), .batchMatmul(let ta, let tb):
+            return [("transpose_a", b(ta)), ("transpose_b", b(tb))]
+        case .sumLeading(let k): return [("keep_rank", String(k))]
+        case .layerNorm(let eps), .layerNormGrad(let eps): return [("epsilon", "\(eps)")]
+        case .reshape(let shape): return [("shape", shape.description)]
+        case .transpose(let perm): return [("perm", "[" + perm.map(String.init).joined(separator: ", ") + "]")]
+        case .fill(let value, let shape): return [("value", "\(value)"), ("shape", shape.description)]
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Bertc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bertc",
+        abstract: "A BERT graph compiler: fine-tune, evaluate, export and verify BERT models on the CPU.",
+        subcommands: []
+    )
+}

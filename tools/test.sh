@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: sets up a fresh machine (packages, venv, model), builds in release and
+# runs the Swift tests and the Python parity tests.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+tools/setup.sh
+swift build -c release -Xswiftc -enable-testing
+swift test -c release -Xswiftc -enable-testing
+if ls tools/tests/test_*.py >/dev/null 2>&1; then
+    .venv/bin/python -m pytest -q tools/tests
+fi
