@@ -29,23 +29,6 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
     }
 }
 
-/// A packed example without padding: `[CLS] a [SEP] b [SEP]` ids and type ids, and its label
-/// (a class index for classification, a score for regression).
-public struct EncodedExample: Hashable, Sendable {
-    public var tokenIDs: [Int32]
-    public var typeIDs: [Int32]
-    public var label: Float
-
-    public init(tokenIDs: [Int32], typeIDs: [Int32], label: Float) {
-        precondition(tokenIDs.count == typeIDs.count)
-        self.tokenIDs = tokenIDs
-        self.typeIDs = typeIDs
-        self.label = label
-    }
-
-    public var length: Int { tokenIDs.count }
-}
-
 /// Errors of a training run; each says what to do.
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(step: Int, epoch: Int, value: Float, checkpoint: String?)
