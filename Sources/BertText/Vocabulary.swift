@@ -63,7 +63,8 @@ public struct Vocabulary: Sendable {
         var continuations = ByteKeyTable(capacity: tokens.count)
         for (id, token) in tokens.enumerated() {
             words.insert(token.utf8, value: Int32(id))
-            if token.hasPrefix("##") {
+            // Bytes, not `hasPrefix`: "##" followed by a combining mark is not two `Character`s.
+            if token.utf8.starts(with: "##".utf8) {
                 continuations.insert(token.utf8.dropFirst(2), value: Int32(id))
             }
         }
