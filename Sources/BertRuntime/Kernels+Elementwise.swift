@@ -71,17 +71,19 @@ enum ElementwiseKernels {
     static let tanhGrad: ChunkLoop = { dy, y, out, n in for i in 0..<n { out[i] = dy[i] * (1 - y[i] * y[i]) } }
 
     /// GELU: 0.5 x (1 + erf(x / sqrt 2)), or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    /// Both are evaluated in forms without the cancellation of 1 + erf or 1 + tanh near -1
+    /// for negative x: 1 + erf(z) = erfc(-z) and 0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u)).
     static func gelu(_ form: GeluApproximation) -> ChunkLoop {
         switch form {
         case .erf:
             return { x, _, out, n in
-                for i in 0..<n { out[i] = 0.5 * x[i] * (1 + erff(x[i] * inverseSqrt2)) }
+                for i in 0..<n { out[i] = 0.5 * x[i] * erfcf(-x[i] * inverseSqrt2) }
             }
         case .tanh:
             return { x, _, out, n in
                 for i in 0..<n {
                     let v = x[i]
-                    out[i] = 0.5 * v * (1 + tanhf(geluTanhScale * (v + 0.044715 * v * v * v)))
+                    out[i] = v / (1 + expf(-2 * geluTanhScale * (v + 0.044715 * v * v * v)))
                 }
             }
         }
@@ -97,7 +99,7 @@ enum ElementwiseKernels {
             return { dy, x, out, n in
                 for i in 0..<n {
                     let v = x[i]
-                    let cdf = 0.5 * (1 + erff(v * inverseSqrt2))
+                    let cdf = 0.5 * erfcf(-v * inverseSqrt2)
                     out[i] = dy[i] * (cdf + v * expf(-0.5 * v * v) * inverseSqrt2Pi)
                 }
             }
