@@ -137,7 +137,8 @@ public final class SafetensorsReader: CheckpointReader {
         }
         let begin = entry.data_offsets[0], end = entry.data_offsets[1]
         guard begin >= 0, begin <= end else {
-            throw CheckpointError.malformedTensor(file: path, tensor: name, detail: "data_offsets [\(begin), \(end)] are not a range")
+            throw CheckpointError.malformedTensor(
+                file: path, tensor: name, detail: "data_offsets [\(begin), \(end)] are not a range")
         }
         let dataLength = fileSize - header.dataStart
         guard end <= dataLength else {
@@ -158,7 +159,8 @@ public final class SafetensorsReader: CheckpointReader {
         guard end - begin == expected else {
             throw CheckpointError.malformedTensor(
                 file: path, tensor: name,
-                detail: "\(entry.dtype) \(entry.shape) needs \(expected) bytes but data_offsets [\(begin), \(end)] hold \(end - begin)")
+                detail: "\(entry.dtype) \(entry.shape) needs \(expected) bytes "
+                    + "but data_offsets [\(begin), \(end)] hold \(end - begin)")
         }
         return (header.dataStart + begin)..<(header.dataStart + end)
     }
