@@ -17,6 +17,7 @@ public final class SafetensorsReader: CheckpointReader {
     static let maximumHeaderLength = 100_000_000
 
     public let path: String
+    public var format: CheckpointFormat { .safetensors }
     /// Every tensor, sorted by name.
     public let tensors: [CheckpointTensorInfo]
     /// The optional `__metadata__` map of the header.

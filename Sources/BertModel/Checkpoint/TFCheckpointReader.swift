@@ -16,6 +16,7 @@ public final class TFCheckpointReader: CheckpointReader {
     public let prefix: URL
     /// The index path, shown in errors and listings.
     public let path: String
+    public var format: CheckpointFormat { .tfCheckpoint }
     /// Every tensor, sorted by name.
     public let tensors: [CheckpointTensorInfo]
     /// The index entries, by tensor name (exposed for tests and `bertc inspect`).
