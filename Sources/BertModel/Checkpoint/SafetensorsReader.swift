@@ -43,7 +43,7 @@ public final class SafetensorsReader: CheckpointReader {
         metadata = header.metadata
         var infos: [String: CheckpointTensorInfo] = [:]
         var ranges: [String: Range<Int>] = [:]
-        for (name, entry) in header.entries {
+        for (name, entry) in header.entries.sorted(by: { $0.key < $1.key }) {
             let info = CheckpointTensorInfo(name: name, dtype: Self.dtype(named: entry.dtype), shape: entry.shape)
             infos[name] = info
             ranges[name] = try Self.validatedRange(entry, info: info, header: header, fileSize: data.count, path: path)
