@@ -46,19 +46,28 @@ public struct PlanMemory {
         return pairs
     }
 
-    /// Stage 4: best-fit offset for `slot` among `placed` slots live at the same time.
-    private func bestFit(_ slot: Slot, among placed: [Slot]) -> Int {
-        let busy = placed.filter { $0.bytes > 0 && $0.interval.overlaps(slot.interval) }
-            .map { ($0.offset, $0.offset + $0.bytes) }
-            .sorted { $0.0 < $1.0 }
+    /// Stage 4: best-fit offset for a slot of `bytes` live over `interval`, among the slots
+    /// placed so far (kept as parallel arrays: the planner's hot loop).
+    private func bestFit(bytes: Int, interval: ClosedRange<Int>, placed: PlacedSlots) -> Int {
+        var busy: [(start: Int, end: Int)] = []
+        for k in placed.offsets.indices
+        where placed.bytes[k] > 0 && placed.first[k] <= interval.upperBound && interval.lowerBound <= placed.last[k] {
+            busy.append((placed.offsets[k], placed.offsets[k] + placed.bytes[k]))
+        }
+        busy.sort { $0.start < $1.start }
         var cursor = 0
         var best: (offset: Int, gap: Int)?
         for (start, end) in busy {
             let gap = start - cursor
-            if gap >= slot.bytes, best == nil || gap < best!.gap { best = (cursor, gap) }
+            if gap >= bytes, best == nil || gap < best!.gap { best = (cursor, gap) }
             cursor = max(cursor, end)
         }
         return best?.offset ?? cursor
+    }
+
+    /// Intervals, sizes and offsets of the slots placed so far.
+    private struct PlacedSlots {
+        var first: [Int] = [], last: [Int] = [], bytes: [Int] = [], offsets: [Int] = []
     }
 
     /// The memory plan of `graph` under `bindings` (e.g. `["batch": 8, "seq": 128]`).
@@ -91,11 +100,14 @@ public struct PlanMemory {
             if x.interval.lowerBound != y.interval.lowerBound { return x.interval.lowerBound < y.interval.lowerBound }
             return x.values[0] < y.values[0]
         }
-        var placed: [Slot] = []
-        placed.reserveCapacity(slots.count)
+        var placed = PlacedSlots()
         for s in order {
-            slots[s].offset = bestFit(slots[s], among: placed)
-            placed.append(slots[s])
+            let slot = slots[s]
+            slots[s].offset = bestFit(bytes: slot.bytes, interval: slot.interval, placed: placed)
+            placed.first.append(slot.interval.lowerBound)
+            placed.last.append(slot.interval.upperBound)
+            placed.bytes.append(slot.bytes)
+            placed.offsets.append(slots[s].offset)
         }
 
         var offsets = [Int?](repeating: nil, count: graph.values.count)

@@ -114,3 +114,30 @@ final class GraphTextTests: XCTestCase {
         }
     }
 }
+
+/// The exact text of a small graph: the format's snapshot.
+final class GraphTextSnapshotTests: XCTestCase {
+    func testSnapshot() throws {
+        var g = Graph(name: "snapshot")
+        let x = g.addInput("x", .f32(.batch, .fixed(4)))
+        let w = g.addParameter("dense.weight", .f32(.fixed(2), .fixed(4)))
+        let y = try g.apply1(.matmul(transposeA: false, transposeB: true), [x, w], name: "dense")
+        let z = try g.apply1(.scale(-0.5), [y], name: "z:scaled")
+        let grads = try g.apply(.layerNormGrad(epsilon: 1e-5), [z, y, g.addParameter("ln.weight", .f32(.fixed(2)))], name: "dln")
+        g.addOutput("out", z)
+        g.addOutput("grad:ln.weight", grads[1])
+        XCTAssertEqual(GraphPrinter.render(g), """
+            graph snapshot {
+              input x: f32[batch, 4]
+              param dense.weight: f32[2, 4]
+              %dense: f32[batch, 2] = matmul[transpose_a=false, transpose_b=true](x, dense.weight)
+              %z:scaled: f32[batch, 2] = scale[factor=-0.5](%dense)
+              param ln.weight: f32[2]
+              %dln: f32[batch, 2], %dln:1: f32[2], %dln:2: f32[2] = layer_norm_grad[epsilon=1e-05](%z:scaled, %dense, ln.weight)
+              output out = %z:scaled
+              output grad:ln.weight = %dln:1
+            }
+
+            """)
+    }
+}
