@@ -107,7 +107,7 @@ private struct ParseState {
 
         let op: Op
         do { op = try Op(name: opName, attributes: attributes) } catch let e as GraphError {
-            throw s.error(e.message)
+            throw s.error(e.messageWithoutPrefix)
         }
         let nodeName = outs[0].name
         let ruleTypes: [TensorType]
@@ -155,7 +155,7 @@ private struct ParseState {
 
 extension GraphError {
     /// The message without the case's prefix, for re-wrapping as a parse error.
-    var message: String {
+    var messageWithoutPrefix: String {
         if case .malformed(let m) = self { return m }
         return description
     }
