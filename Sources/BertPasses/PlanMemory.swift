@@ -10,8 +10,8 @@ import BertGraph
 //   3. in-place reuse: when an op with `Op.mayWriteInPlace` reads an input 0 that dies at
 //      that node, has the output's byte size and is not read again by the same node, the
 //      output joins the input's slot (chains form one slot);
-//   4. placement: slots by size, largest first (ties: earlier first step, then lower value
-//      id), each at the best-fitting gap (the smallest that is large enough) among the
+//   4. placement: slots by size, largest first (ties: earlier first step, then graph input
+//      order and node order), each at the best-fitting gap (the smallest that is large enough) among the
 //      already placed slots whose intervals overlap it, else above the highest of them;
 //      every size is rounded up to `MemoryPlan.alignment` so every offset is aligned;
 //   5. the plan: offsets, arena size, naive size (the sum of all aligned sizes) and the
@@ -78,10 +78,11 @@ public struct PlanMemory {
         let pairs = inPlacePairs(graph, liveness, sizes)
 
         // Slots: each live value starts its own, except in-place outputs, which join their
-        // input's (nodes are in order, so the input's slot already exists).
+        // input's. Values are visited in step order (inputs, then node outputs), not id order,
+        // so an input's slot exists before the output that reuses it.
         var slotOf = [Int?](repeating: nil, count: graph.values.count)
         var slots: [Slot] = []
-        for v in graph.values.indices {
+        for v in graph.inputs + graph.nodes.flatMap(\.outputs) {
             guard let interval = liveness.intervals[v] else { continue }
             if let x = pairs[v], let s = slotOf[x] {
                 slots[s].values.append(v)
@@ -98,7 +99,7 @@ public struct PlanMemory {
             let (x, y) = (slots[a], slots[b])
             if x.bytes != y.bytes { return x.bytes > y.bytes }
             if x.interval.lowerBound != y.interval.lowerBound { return x.interval.lowerBound < y.interval.lowerBound }
-            return x.values[0] < y.values[0]
+            return a < b  // slots are made in step order, so ids do not affect the plan
         }
         var placed = PlacedSlots()
         for s in order {
