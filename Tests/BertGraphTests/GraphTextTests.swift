@@ -51,26 +51,28 @@ final class GraphTextTests: XCTestCase {
         graph hand {
           input x: f32[batch, 8]   # a comment
           param w: f32[4, 8]
+          param b: f32[4]
+
           %y = matmul[transpose_a=false, transpose_b=true](x, w)
           %z, %z:1, %z:2 = layer_norm_grad[epsilon=0.001](%y, %y, b)
-          param b: f32[4]
           output z = %z
         }
         """
-        XCTAssertThrowsError(try GraphParser.parse(text)) { e in
-            XCTAssertEqual(e as? GraphError, .parse(line: 5, message: "value b is not declared on an earlier line"))
-        }
-        let fixed = text.replacingOccurrences(of: "(%y, %y, b)", with: "(%y, %y, w)")
-        XCTAssertThrowsError(try GraphParser.parse(fixed)) { e in
-            // gamma [4, 8] does not fit x [batch, 4]: the error names line, node, op and shapes.
-            guard case .parse(5, let m)? = e as? GraphError else { return XCTFail("\(e)") }
-            XCTAssertTrue(m.contains("node z (layer_norm_grad)") && m.contains("[4, 8]"), m)
-        }
-        let good = text.replacingOccurrences(of: "  param b: f32[4]\n", with: "")
-            .replacingOccurrences(of: "param w: f32[4, 8]", with: "param w: f32[4, 8]\n  param b: f32[4]")
-        let g = try GraphParser.parse(good)
-        XCTAssertEqual(g.values[g.value(named: "z:1")!].type, .f32(.fixed(4)))
+        let g = try GraphParser.parse(text)
         XCTAssertEqual(g.values[g.value(named: "y")!].type, .f32(.batch, .fixed(4)))
+        XCTAssertEqual(g.values[g.value(named: "z:1")!].type, .f32(.fixed(4)))
+
+        // A hand edit that breaks a shape: the error names the line, node, op and shapes.
+        let broken = text.replacingOccurrences(of: "(%y, %y, b)", with: "(%y, %y, w)")
+        XCTAssertThrowsError(try GraphParser.parse(broken)) { e in
+            XCTAssertEqual(e as? GraphError, .parse(line: 7, message: "shape error at node z (layer_norm_grad): gamma [4, 8] does not fit x [batch, 4]"))
+        }
+        // A value used before its declaration.
+        let late = text.replacingOccurrences(of: "  param b: f32[4]\n", with: "")
+            .replacingOccurrences(of: "  output z", with: "  param b: f32[4]\n  output z")
+        XCTAssertThrowsError(try GraphParser.parse(late)) { e in
+            XCTAssertEqual(e as? GraphError, .parse(line: 6, message: "value b is not declared on an earlier line"))
+        }
     }
 
     /// Each broken text with the line and a phrase its error must contain.
