@@ -66,7 +66,7 @@ final class TaskProcessorTests: XCTestCase {
             .write(to: file, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try MRPCProcessor().msrExamples(file: file.path, split: .train)) { error in
             XCTAssertEqual(error as? DataError,
-                           .wrongColumnCount(file: file.path, line: 3, expected: 5, found: 4))
+                           .wrongColumnCount(file: file.path, line: 3, expected: 5...5, found: 4))
             XCTAssertEqual("\(error)", "\(file.path):3: expected 5 tab-separated columns, found 4")
         }
         try "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\t\"a\"\tb\nyes\t3\t4\tc\td\n"
