@@ -1,18 +1,19 @@
 // The character classes BERT's text normalisation and pre-tokenisation are built on.
 //
-// They follow Hugging Face `tokenizers` (`normalizers/bert.rs`, `pre_tokenizers/bert.rs`), which is
-// the reference the golden files are generated with. Where it differs from google-research/bert's
-// `tokenization.py`, the difference is noted on the function.
+// They follow Hugging Face `tokenizers` (`normalizers/bert.rs`, `pre_tokenizers/bert.rs`), the
+// reference the golden files come from. ASCII is decided here in code; other code points are
+// looked up in `BertCharacterTables`, generated from `tokenizers` itself, because its Unicode
+// tables are older than Swift's (they differ on some 650 code points). Where the rules differ
+// from google-research/bert's `tokenization.py`, the difference is noted on the function.
 
-/// Code-point classification used by `BertNormalizer` and `BertPreTokenizer`.
+/// Code-point classification used by `BasicTokenizer`.
 enum BertCharacterClasses {
-    /// Whether BERT treats `scalar` as whitespace: `\t`, `\n`, `\r`, or the Unicode `White_Space`
-    /// property (Rust's `char::is_whitespace`).
+    /// Whether BERT treats `scalar` as whitespace: `\t`, `\n`, `\r`, space, and the other
+    /// Unicode `White_Space` characters (Rust's `char::is_whitespace`).
     ///
     /// google-research/bert uses space separators (`Zs`) instead; the two differ only for
     /// U+2028 and U+2029 (whitespace here, ordinary characters there). The other `White_Space`
-    /// characters outside `Zs` (`\v`, `\f`, U+0085) are controls and are removed before this
-    /// test is made.
+    /// characters outside `Zs` (`\v`, `\f`, U+0085) are controls, removed before this test.
     @inline(__always)
     static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
@@ -20,39 +21,28 @@ enum BertCharacterClasses {
             return value == 0x20 || value == 0x09 || value == 0x0A || value == 0x0D
                 || value == 0x0B || value == 0x0C
         }
-        return scalar.properties.isWhitespace
+        return contains(BertCharacterTables.whitespace, value)
     }
 
-    /// Whether `scalar` is removed by `clean_text`: NUL, U+FFFD, and every "other" character
-    /// (`Cc`, `Cf`, `Cs`, `Co`, `Cn`) except `\t`, `\n` and `\r`, which count as whitespace.
+    /// Whether `scalar` is removed by `clean_text`: NUL, U+FFFD, and control, format and
+    /// private-use characters (`Cc`, `Cf`, `Co`) except `\t`, `\n` and `\r`, which count as
+    /// whitespace. Unassigned code points are kept, as `tokenizers` keeps them.
     @inline(__always)
     static func isRemovedByCleaning(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
         if value < 0x80 {
             return (value < 0x20 && value != 0x09 && value != 0x0A && value != 0x0D) || value == 0x7F
         }
-        if value == 0xFFFD { return true }
-        switch scalar.properties.generalCategory {
-        case .control, .format, .surrogate, .privateUse, .unassigned:
-            return true
-        default:
-            return false
-        }
+        return contains(BertCharacterTables.removed, value)
     }
 
-    /// Whether `scalar` is split off as a token of its own: ASCII 33-47, 58-64, 91-96, 123-126
-    /// (which includes symbols such as `$`, `+`, `^`) or any Unicode punctuation category `P*`.
+    /// Whether `scalar` is split off as a word of its own: ASCII 33-47, 58-64, 91-96, 123-126
+    /// (which includes symbols such as `$`, `+`, `^`) or Unicode punctuation (`P*`).
     @inline(__always)
     static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
         if value < 0x80 { return isASCIIPunctuation(UInt8(truncatingIfNeeded: value)) }
-        switch scalar.properties.generalCategory {
-        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation:
-            return true
-        default:
-            return false
-        }
+        return contains(BertCharacterTables.punctuation, value)
     }
 
     /// Whether the ASCII byte `byte` is BERT punctuation (33-47, 58-64, 91-96, 123-126).
@@ -79,6 +69,20 @@ enum BertCharacterClasses {
     /// Whether `scalar` is a non-spacing mark (`Mn`), which accent stripping drops after NFD.
     @inline(__always)
     static func isNonspacingMark(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value >= 0x300 && scalar.properties.generalCategory == .nonspacingMark
+        scalar.value >= 0x300 && contains(BertCharacterTables.nonspacingMarks, scalar.value)
+    }
+
+    /// Whether `value` falls in one of `ranges` (sorted, flattened inclusive [first, last] pairs).
+    @inline(__always)
+    private static func contains(_ ranges: [UInt32], _ value: UInt32) -> Bool {
+        ranges.withUnsafeBufferPointer { ranges in
+            // The first pair whose last >= value; then check its first.
+            var low = 0, high = ranges.count / 2
+            while low < high {
+                let middle = (low + high) / 2
+                if ranges[2 * middle + 1] < value { low = middle + 1 } else { high = middle }
+            }
+            return low < ranges.count / 2 && ranges[2 * low] <= value
+        }
     }
 }

@@ -1,0 +1,42 @@
+import Foundation
+import XCTest
+@testable import BertText
+
+/// Every Unicode scalar is classified as Hugging Face `tokenizers` classifies it (golden by
+/// tools/gen_character_tables.py, which asks `tokenizers` about every code point).
+final class CharacterClassTests: XCTestCase {
+    private struct Golden: Decodable {
+        var removed: [[UInt32]]
+        var whitespace: [[UInt32]]
+        var punctuation: [[UInt32]]
+        var mark: [[UInt32]]
+    }
+
+    func testEveryScalarMatchesHuggingFace() throws {
+        let golden = try TestFixtures.goldenJSON("character_classes.json", as: Golden.self)
+        var expected = [UInt8](repeating: 0, count: 0x110000)
+        for (code, ranges) in [(1, golden.removed), (2, golden.whitespace), (3, golden.punctuation), (4, golden.mark)] {
+            for range in ranges { for value in range[0]...range[1] { expected[Int(value)] = UInt8(code) } }
+        }
+        var mismatches: [String] = []
+        for value in UInt32(0)..<0x110000 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let actual: UInt8
+            if BertCharacterClasses.isRemovedByCleaning(scalar) {
+                actual = 1
+            } else if BertCharacterClasses.isWhitespace(scalar) {
+                actual = 2
+            } else if BertCharacterClasses.isPunctuation(scalar) {
+                actual = 3
+            } else if BertCharacterClasses.isNonspacingMark(scalar) {
+                actual = 4
+            } else {
+                actual = 0
+            }
+            if actual != expected[Int(value)] && mismatches.count < 20 {
+                mismatches.append("U+\(String(value, radix: 16, uppercase: true)): \(actual) != \(expected[Int(value)])")
+            }
+        }
+        XCTAssertEqual(mismatches, [], "classes: 1 removed, 2 whitespace, 3 punctuation, 4 mark")
+    }
+}
