@@ -9,6 +9,12 @@ about every code point and writes:
   Sources/BertText/BertCharacterTables.swift   the classes as sorted code-point ranges
   golden/tokenizer/character_classes.json      the same classes, for the test that checks every
                                                code point through BertCharacterClasses
+  golden/tokenizer/uncased_words.json          for every non-ASCII code point c not removed by
+                                               clean_text, the words BertWordPieceTokenizer
+                                               (lowercase=True) makes of "a" + c + "b" when they
+                                               are not just that one word: ranges of c isolated
+                                               as ["a", c, "b"] (punctuation, CJK), and the other
+                                               cases written out (lower-casing, NFD, accents)
 
 Classes (each code point is in at most one; ASCII is handled by code and left out of the Swift
 tables but kept in the golden):
@@ -62,6 +68,30 @@ def classify():
     return ranges
 
 
+def uncased_words(ranges):
+    """{code point: words} where the uncased normalizer + pre-tokenizer change "a" + c + "b"."""
+    from tokenizers import BertWordPieceTokenizer
+    vocab = os.path.join(ROOT, "..", "shared", "data", "vocab-bert-base-uncased.txt")
+    tok = BertWordPieceTokenizer(vocab, lowercase=True)
+    removed = set()
+    for a, b in ranges["removed"]:
+        removed.update(range(a, b + 1))
+    isolated, changed = [], []
+    for cp in range(0x80, 0x110000):
+        if 0xD800 <= cp <= 0xDFFF or cp in removed:
+            continue
+        text = "a" + chr(cp) + "b"
+        words = [w for w, _ in tok.pre_tokenizer.pre_tokenize_str(tok.normalizer.normalize_str(text))]
+        if words == ["a", chr(cp), "b"]:
+            if isolated and isolated[-1][1] == cp - 1:
+                isolated[-1][1] = cp
+            else:
+                isolated.append([cp, cp])
+        elif words != [text]:
+            changed.append([cp, words])
+    return {"isolated": isolated, "changed": changed}
+
+
 def swift_array(name, doc, runs):
     runs = [r for r in runs if r[1] >= 0x80]
     runs = [[max(r[0], 0x80), r[1]] for r in runs]
@@ -76,6 +106,10 @@ def main():
     ranges = classify()
     with open(os.path.join(ROOT, "golden", "tokenizer", "character_classes.json"), "w") as f:
         json.dump({"tokenizers_version": __import__("tokenizers").__version__, **ranges}, f, separators=(",", ":"))
+    changed = uncased_words(ranges)
+    with open(os.path.join(ROOT, "golden", "tokenizer", "uncased_words.json"), "w") as f:
+        json.dump(changed, f, ensure_ascii=False, separators=(",", ":"))
+    print("uncased words:", len(changed["isolated"]), "isolated ranges,", len(changed["changed"]), "changed")
     docs = {
         "removed": "Removed by `clean_text`: NUL, U+FFFD, control, format and private-use characters.",
         "whitespace": "Turned into a space by `clean_text` (besides ASCII `\\t`, `\\n`, `\\r`, space).",

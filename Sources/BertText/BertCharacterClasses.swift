@@ -52,14 +52,18 @@ enum BertCharacterClasses {
             || (byte >= 91 && byte <= 96) || (byte >= 123 && byte <= 126)
     }
 
-    /// Whether `scalar` is a CJK ideograph that gets spaces put around it: the exact ranges of
-    /// google-research/bert's `_is_chinese_char` (the CJK Unified Ideographs blocks and their
-    /// extensions A-E and the compatibility ideographs; not Hiragana, Katakana or Hangul).
+    /// Whether `scalar` is a CJK ideograph that gets spaces put around it: the CJK Unified
+    /// Ideographs blocks and their extensions A-E and the compatibility ideographs (not
+    /// Hiragana, Katakana or Hangul).
+    ///
+    /// These are google-research/bert's `_is_chinese_char` ranges as `tokenizers` copied them,
+    /// with its one change: Extension E starts at U+2B920 there, not U+2B820, so U+2B820-U+2B91F
+    /// are ordinary letters. We follow `tokenizers` (the golden is the arbiter).
     @inline(__always)
     static func isChineseCharacter(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F,
-             0x2B740...0x2B81F, 0x2B820...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
+             0x2B740...0x2B81F, 0x2B920...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
             return true
         default:
             return false
