@@ -168,6 +168,11 @@ final class GradientCheckTests: XCTestCase {
         let t = c.floatInput("targets", [4])
         c.g.addOutput("loss", try c.apply(.meanSquaredError, [p, t], "loss"))
         try checkGradients(c)
+        // Targets that depend on a parameter get a gradient too.
+        var d = Case()
+        let (dp, dt) = (d.param("predictions", [4, 1]), d.param("targets", [4]))
+        d.g.addOutput("loss", try d.apply(.meanSquaredError, [dp, dt], "loss"))
+        try checkGradients(d)
     }
 
     // MARK: - Composites
