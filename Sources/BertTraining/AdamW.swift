@@ -151,16 +151,25 @@ public final class AdamW {
         }
     }
 
-    /// The global L2 norm of `g`, summed per chunk in Double, partials added in chunk order.
+    /// The global L2 norm of `g`, summed per chunk in Double, partials added in chunk order
+    /// (a fixed order, whatever the thread count).
     private func globalNorm(_ g: UnsafeBufferPointer<Float>) -> Double {
         let chunks = (count + Self.chunk - 1) / Self.chunk
         var partials = [Double](repeating: 0, count: chunks)
         partials.withUnsafeMutableBufferPointer { out in
             let out = out
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                var sum: Double = 0
-                for i in c * Self.chunk ..< min(count, (c + 1) * Self.chunk) { sum += Double(g[i]) * Double(g[i]) }
-                out[c] = sum
+                // Four running sums (element i goes to sum i % 4) break the add dependency chain.
+                var sums = SIMD4<Double>()
+                var i = c * Self.chunk
+                let end = min(count, (c + 1) * Self.chunk)
+                while i + 4 <= end {
+                    let x = SIMD4<Double>(Double(g[i]), Double(g[i + 1]), Double(g[i + 2]), Double(g[i + 3]))
+                    sums += x * x
+                    i += 4
+                }
+                while i < end { sums[0] += Double(g[i]) * Double(g[i]); i += 1 }
+                out[c] = (sums[0] + sums[1]) + (sums[2] + sums[3])
             }
         }
         return partials.reduce(0, +).squareRoot()
