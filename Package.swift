@@ -22,7 +22,9 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "BertText"),
         .target(name: "BertModel", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertText"]),
-        .target(name: "BertTraining", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
+        // -fno-math-errno lets the fused optimizer loop vectorise its square roots.
+        .target(name: "BertTraining", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"],
+                swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),
         // libonnx's checker behind a C function; flags match Debian's libonnx build (ONNXTargets.cmake).
         .target(name: "ONNXChecker",
                 cxxSettings: [.define("ONNX_NAMESPACE", to: "onnx"), .define("ONNX_ML", to: "1")],
