@@ -86,9 +86,7 @@ public final class Interpreter {
         if let gradients, gradients !== checkedGradients { try check(gradients) }
         for v in graph.inputs { try copyIn(v, inputs) }
 
-        BLAS.setThreads(threads)
-        let frame = KernelFrame(addresses: addresses, seed: seed, step: step)
-        for kernel in kernels { try kernel.body(frame) }
+        try runKernels(seed: seed, step: step)
 
         var results: [String: HostTensor] = [:]
         for output in graph.outputs {
@@ -104,6 +102,13 @@ public final class Interpreter {
             }
         }
         return results
+    }
+
+    /// Runs every node's kernel on the arena as it stands (inputs already copied in).
+    func runKernels(seed: UInt64, step: Int) throws {
+        BLAS.setThreads(threads)
+        let frame = KernelFrame(addresses: addresses, seed: seed, step: step)
+        for kernel in kernels { try kernel.body(frame) }
     }
 
     /// Outputs named with this prefix and a parameter name are that parameter's gradient.
