@@ -12,7 +12,10 @@ func vectorExp(_ x: Float8) -> Float8 {
     let log2e: Float = 1.442_695_040_888_963_4
     // Adding 1.5 * 2^23 rounds to an integer; the low mantissa bits then hold n.
     let magic: Float = 12_582_912
-    let clamped = x.clamped(lowerBound: Float8(repeating: -87.3), upperBound: Float8(repeating: 88.7))
+    // Clamped by masks: `clamped(lowerBound:upperBound:)` and `pointwiseMin` do not vectorise.
+    var clamped = x
+    clamped.replace(with: -87.3, where: x .< -87.3)
+    clamped.replace(with: 88.7, where: x .> 88.7)
     let shifted = clamped * log2e + magic
     let n = shifted - magic
     var r = clamped - n * 0.693_359_375
