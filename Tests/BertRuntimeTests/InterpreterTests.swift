@@ -134,6 +134,38 @@ final class InterpreterTests: XCTestCase {
             .with { $0.arenaBytes -= 64 }))
     }
 
+    /// Ops whose kernels allow the (first) output at an input's offset give the same results
+    /// in place, as `Op+Kernel.swift` promises a planner.
+    func testInPlaceKernels() throws {
+        var random = SeededFloats(state: 5)
+        let x = random.tensor([2, 3, 4, 13], scale: 3), dy = random.tensor([2, 3, 4, 13])
+        let gamma = random.tensor([13]), beta = random.tensor([13])
+        let mask = HostTensor(shape: [2, 13], int32s: (0..<26).map { Int32($0 % 13 < 9 ? 1 : 0) })
+        let labels = HostTensor(shape: [2], int32s: [1, 0])
+        let logits = random.tensor([2, 5]), dloss = HostTensor(shape: [], floats: [0.5])
+        let cases: [(Op, [HostTensor], Int)] = [
+            (.add, [x, gamma], 0), (.mul, [x, dy], 1), (.scale(2), [x], 0), (.tanh, [x], 0),
+            (.gelu(.erf), [x], 0), (.geluGrad(.tanh), [dy, x], 0), (.geluGrad(.erf), [dy, x], 1),
+            (.tanhGrad, [dy, x], 1), (.dropout(rate: 0.5, stream: 1), [x], 0),
+            (.layerNorm(epsilon: 1e-5), [x, gamma, beta], 0),
+            (.layerNormGrad(epsilon: 1e-5), [dy, x, gamma], 0), (.layerNormGrad(epsilon: 1e-5), [dy, x, gamma], 1),
+            (.maskedSoftmax, [x, mask], 0), (.softmaxGrad, [dy, x], 0), (.softmaxGrad, [dy, x], 1),
+            (.reshape(Shape([6, 52])), [x], 0),
+            (.softmaxCrossEntropyGrad, [dloss, logits, labels], 1),
+        ]
+        for (op, inputs, alias) in cases {
+            let g = try oneNodeGraph(op, inputs: inputs)
+            let naive = try MemoryPlan.naive(g, bindings: [:])
+            var feed: [String: HostTensor] = [:]
+            for (i, t) in inputs.enumerated() { feed["x\(i)"] = t }
+            let expected = try Interpreter(graph: g, plan: naive).run(inputs: feed, parameters: ParameterStore(specs: []))
+            let inPlace = naive.with { $0.offsets[g.nodes[0].outputs[0]] = $0.offsets[g.inputs[alias]] }
+            let got = try Interpreter(graph: g, plan: inPlace, threads: 2, minimumParallelWork: 0)
+                .run(inputs: feed, parameters: ParameterStore(specs: []))
+            XCTAssertEqual(got, expected, "\(op.name) with its output on input \(alias)")
+        }
+    }
+
     /// Kernels that split rows, columns or elements give bit-identical results on one and on
     /// two threads, on shapes with ragged SIMD tails.
     func testResultsDoNotDependOnThreads() throws {
