@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -22,7 +23,12 @@ let package = Package(
         .target(name: "BertText"),
         .target(name: "BertModel", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertText"]),
         .target(name: "BertTraining", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
-        .target(name: "BertExport", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
+        // libonnx's checker behind a C function; flags match Debian's libonnx build (ONNXTargets.cmake).
+        .target(name: "ONNXChecker",
+                cxxSettings: [.define("ONNX_NAMESPACE", to: "onnx"), .define("ONNX_ML", to: "1")],
+                linkerSettings: [.linkedLibrary("onnx"), .linkedLibrary("onnx_proto"), .linkedLibrary("protobuf")]),
+        .target(name: "BertExport", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText",
+                                                   "ONNXChecker", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(name: "bertc", dependencies: [
             "BertGraph", "BertPasses", "BertRuntime", "BertText", "BertModel", "BertTraining", "BertExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -30,7 +36,10 @@ let package = Package(
         .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses"]),
         .testTarget(name: "BertTextTests", dependencies: ["BertText"]),
         .testTarget(name: "BertRuntimeTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
+        .testTarget(name: "BertTrainingTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertTraining"]),
+        .testTarget(name: "BertExportTests", dependencies: ["BertGraph", "BertExport"]),
         .testTarget(name: "BertModelTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
 )
