@@ -63,6 +63,23 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(try shared.run(inputs: ["input_ids": ids], parameters: params), expected)
     }
 
+    /// PlanMemory's plan (lifetimes packed, outputs written in place over dying inputs) gives
+    /// the naive plan's results bit for bit.
+    func testPlanMemoryGivesNaiveResults() throws {
+        var g = try smallModel()
+        let n = g.output(named: "out")!
+        let t = try g.apply1(.tanh, [try g.apply1(.scale(0.5), [n], name: "half")], name: "t")
+        let d = try g.apply1(.dropout(rate: 0.25, stream: 3), [t], name: "d")
+        g.addOutput("d", try g.apply1(.mul, [d, n], name: "dn"))
+        let params = try filledParameters(g)
+        let plan = try PlanMemory().run(g, bindings: bindings)
+        XCTAssertFalse(plan.inPlace.isEmpty, "the planner wrote some output in place")
+        let expected = try Interpreter(graph: g, plan: MemoryPlan.naive(g, bindings: bindings))
+            .run(inputs: ["input_ids": ids], parameters: params, seed: 4, step: 1)
+        let planned = try Interpreter(graph: g, plan: plan)
+        XCTAssertEqual(try planned.run(inputs: ["input_ids": ids], parameters: params, seed: 4, step: 1), expected)
+    }
+
     func testParametersAreReadInPlace() throws {
         let g = try smallModel()
         let params = try filledParameters(g)
