@@ -10,7 +10,8 @@ import Foundation
 ///
 /// All non-parameter values live in one 64-byte aligned arena at the plan's offsets, allocated
 /// once. Parameters are read in place from the `ParameterStore` given to `run`. A run allocates
-/// only the tensors it returns. Results do not depend on `threads`.
+/// only the tensors it returns. Results do not depend on `threads`. One interpreter runs one
+/// call at a time (the arena is shared state); use one interpreter per concurrent caller.
 public final class Interpreter {
     public let graph: Graph
     public let plan: MemoryPlan

@@ -1,6 +1,7 @@
 // Elementwise kernels: add and mul (with suffix broadcasting), scale, GELU (erf and tanh forms)
-// and its gradient, tanh and its gradient, fill. Each works on contiguous chunks with plain
-// loops the optimiser vectorises; chunks are split across threads by element.
+// and its gradient, tanh and its gradient, fill. Each works on contiguous chunks, with plain
+// loops the optimiser vectorises or, for transcendental functions, eight lanes at a time
+// through VectorFunctions.swift; chunks are split across threads by element.
 import BertGraph
 
 /// A loop over `count` contiguous elements: (x, y, out, count). `y` is unused by unary ops.
