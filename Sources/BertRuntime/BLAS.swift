@@ -31,17 +31,41 @@ enum BLAS {
     ///   - m, n, k: `c` is [m, n]; the contraction is over `k`.
     ///   - a: [m, k] (or [k, m] with `transposeA`), rows `lda` apart.
     ///   - b: [k, n] (or [n, k] with `transposeB`), rows `ldb` apart.
-    ///   - c: [m, n], rows `ldc` apart; overwritten (beta = 0).
+    ///   - c: [m, n], rows `ldc` apart; overwritten when `beta` is 0, else `c = a' b' + beta c`.
     static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+                      c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0) {
         if m == 0 || n == 0 { return }
         if k == 0 {
-            for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
+            if beta == 0 { for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) } }
             return
         }
         applyThreads(m * n * k < smallProduct ? 1 : requestedThreads)
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
+                    blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// `batch` independent products `c_i = a_i' b_i'` (operands `aStride`, `bStride`,
+    /// `cStride` elements apart), split across `parallel`'s threads with each thread running
+    /// single-threaded sgemm on whole entries: attention-sized products are too small for
+    /// OpenBLAS to use two threads well, so this keeps both cores busy without nesting
+    /// OpenBLAS threads inside ours. Each entry's arithmetic is the same on any thread.
+    static func batchedSgemm(transposeA: Bool, transposeB: Bool, batch: Int, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, lda: Int, aStride: Int,
+                             b: UnsafePointer<Float>, ldb: Int, bStride: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, cStride: Int, parallel: Parallel) {
+        if m == 0 || n == 0 || batch == 0 { return }
+        if k == 0 {
+            for i in 0..<batch { for row in 0..<m { (c + i * cStride + row * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        applyThreads(1)
+        let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+        parallel.split(batch, work: batch * m * n * k / 64) { entries in
+            for i in entries {
+                cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1, a + i * aStride, blasint(lda),
+                            b + i * bStride, blasint(ldb), 0, c + i * cStride, blasint(ldc))
+            }
+        }
     }
 }
