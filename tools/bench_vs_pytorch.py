@@ -130,7 +130,8 @@ def load_average():
 # MARK: - Throughput comparison
 
 def compare(args):
-    results = {"threads": THREADS, "attn": args.attn, "batch": 32, "seq": args.seq, "rows": []}
+    results = {"threads": THREADS, "attn": args.attn, "ompWaitPolicy": ENV.get("OMP_WAIT_POLICY", "default"),
+               "seq": args.seq, "rows": []}
     results["loadBefore"] = load_average()
     sgemm = child("sgemm", {"m": 4096, "k": 768, "n": 3072, "repeats": 5})
     results["sgemmGflops"] = sgemm["gflops"]
@@ -161,7 +162,8 @@ def compare(args):
 
 
 def print_table(results):
-    print(f"\nbatch x seq as listed, seq {results['seq']}, {results['threads']} threads, PyTorch attn={results['attn']}, "
+    print(f"\nseq {results['seq']}, {results['threads']} threads, PyTorch attn={results['attn']} "
+          f"(OMP_WAIT_POLICY {results['ompWaitPolicy']}), "
           f"sgemm {results['sgemmGflops']:.1f} GFLOP/s, load {results['loadBefore']:.1f} -> {results['loadAfter']:.1f}")
     header = f"{'model':<10} {'mode':<6} {'batch':>5} {'bertc ex/s':>11} {'torch ex/s':>11} {'speedup':>8} " \
              f"{'bertc ms':>9} {'GFLOP/s':>8} {'of sgemm':>8} {'bertc RSS':>10} {'torch RSS':>10} {'RSS ratio':>9}"
@@ -292,10 +294,15 @@ def main():
     p.add_argument("--attn", default="eager", choices=["eager", "sdpa"], help="PyTorch attention implementation")
     p.add_argument("--mrpc", action="store_true", help="time the whole MRPC fine-tune of MiniLM-L6 instead")
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="data root holding glue/MRPC")
+    p.add_argument("--omp-passive", action="store_true",
+                   help="OMP_WAIT_POLICY=PASSIVE for PyTorch: on a loaded machine its spinning OpenMP barriers "
+                        "otherwise collapse; report whether it was used")
     p.add_argument("--no-build", action="store_true", help="use the existing .build/release/bertc")
     p.add_argument("--out", default=None, help="JSON output path (default .build/bench/...)")
     args = p.parse_args()
     args.models = [m for m in args.models.split(",") if m]
+    if args.omp_passive:
+        ENV["OMP_WAIT_POLICY"] = "PASSIVE"
     if not args.no_build:
         build()
     result = mrpc(args) if args.mrpc else compare(args)
