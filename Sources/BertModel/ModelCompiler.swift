@@ -41,7 +41,7 @@ public enum ModelCompiler {
         let fusion: [any GraphPass] = fuse ? [FuseOps()] : []
         switch mode {
         case .infer, .eval: return Pipeline([InferShapes()] + fusion + [EliminateDeadCode()])
-        case .train: return Pipeline([InferShapes(), Differentiate()] + fusion + [EliminateDeadCode()])
+        case .train: return Pipeline([InferShapes(), Differentiate()] + fusion + [Rematerialize(), EliminateDeadCode()])
         }
     }
 
