@@ -36,6 +36,7 @@ let package = Package(
         .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses"]),
         .testTarget(name: "BertTextTests", dependencies: ["BertText"]),
         .testTarget(name: "BertRuntimeTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
+        .testTarget(name: "BertTrainingTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertTraining"]),
         .testTarget(name: "BertExportTests", dependencies: ["BertGraph", "BertExport"]),
         .testTarget(name: "BertModelTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
     ],

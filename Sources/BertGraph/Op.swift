@@ -4,7 +4,7 @@
 
 /// How GELU is computed: Hugging Face's `"gelu"` is the exact erf form; TF BERT checkpoints
 /// (google-research/bert, Model Garden) use the tanh approximation.
-public enum GeluApproximation: String, Hashable, Sendable {
+public enum GeluApproximation: String, Hashable, Sendable, Codable {
     case erf
     case tanh
 }

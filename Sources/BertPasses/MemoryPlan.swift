@@ -14,6 +14,10 @@ public struct MemoryPlan: Hashable, Sendable {
     public var arenaBytes: Int
     /// Sum of all planned values' sizes: the arena a planner that never reuses would need.
     public var naiveBytes: Int
+    /// In-place pairs: output value -> the input whose slot it reuses (same offset). Only
+    /// ops with `Op.mayWriteInPlace` appear, always with their input 0; the runtime kernel
+    /// must then support its output aliasing that input (see Op+InPlace.swift).
+    public var inPlace: [ValueID: ValueID] = [:]
 
     /// Offsets are multiples of this, so SIMD loads and BLAS see aligned rows.
     public static let alignment = 64

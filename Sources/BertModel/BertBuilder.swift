@@ -1,0 +1,191 @@
+import BertGraph
+
+/// The task head on top of the pooled `[CLS]` vector.
+public enum TaskHead: Hashable, Sendable {
+    /// Dropout then dense to `labels` logits; loss: softmax cross-entropy.
+    case classification(labels: Int)
+    /// Dropout then dense to one output; loss: mean squared error (STS-B).
+    case regression
+
+    public var outputCount: Int {
+        switch self {
+        case .classification(let n): return n
+        case .regression: return 1
+        }
+    }
+}
+
+/// What graph to build from a config.
+public struct GraphOptions: Hashable, Sendable {
+    /// Insert dropout nodes (training graphs only).
+    public var dropout: Bool
+    /// Add a `labels` input and a `loss` output.
+    public var loss: Bool
+    /// Also expose `pooled_output` [batch, hidden] and `sequence_output` [batch, seq, hidden].
+    public var encoderOutputs: Bool
+
+    public init(dropout: Bool, loss: Bool, encoderOutputs: Bool = false) {
+        self.dropout = dropout
+        self.loss = loss
+        self.encoderOutputs = encoderOutputs
+    }
+
+    /// Inference: logits only, no dropout.
+    public static let inference = GraphOptions(dropout: false, loss: false)
+    /// Evaluation: logits and loss, no dropout.
+    public static let evaluation = GraphOptions(dropout: false, loss: true)
+    /// Training forward graph: dropout, logits and loss (Differentiate adds the backward).
+    public static let training = GraphOptions(dropout: true, loss: true)
+}
+
+/// Builds BERT (embeddings, encoder, pooler) plus a task head as one static graph with
+/// symbolic `batch` and `seq` dims. Parameter names follow Hugging Face's
+/// `BertForSequenceClassification`, in its layout (linear weights `[out, in]`).
+public struct BertBuilder {
+    public let config: BertConfig
+    public let head: TaskHead
+    public let options: GraphOptions
+
+    private var g: Graph
+    private var nextStream = 0
+
+    public init(config: BertConfig, head: TaskHead, options: GraphOptions) {
+        self.config = config
+        self.head = head
+        self.options = options
+        self.g = Graph(name: "bert")
+    }
+
+    /// Builds the graph.
+    public static func build(_ config: BertConfig, head: TaskHead, options: GraphOptions) throws -> Graph {
+        var b = BertBuilder(config: config, head: head, options: options)
+        return try b.build()
+    }
+
+    // MARK: - Whole model
+
+    private mutating func build() throws -> Graph {
+        let h = Dim.fixed(config.hiddenSize)
+        let ids = g.addInput("input_ids", .i32(.batch, .seq))
+        let types = g.addInput("token_type_ids", .i32(.batch, .seq))
+        let mask = g.addInput("attention_mask", .i32(.batch, .seq))
+
+        var x = try embeddings(ids: ids, types: types)
+        for i in 0..<config.numHiddenLayers {
+            x = try encoderLayer(i, x, mask: mask)
+        }
+        let sequence = x
+        let cls = try g.apply1(.select(axis: 1, index: 0), [sequence], name: "bert.pooler.cls")
+        let pooledLinear = try linear("bert.pooler.dense", cls, inputs: h, outputs: h)
+        let pooled = try g.apply1(.tanh, [pooledLinear], name: "bert.pooler.output")
+
+        let headInput = try dropout(pooled, rate: config.hiddenDropoutProb, name: "classifier.dropout")
+        let logits = try linear("classifier", headInput, inputs: h, outputs: .fixed(head.outputCount))
+        g.addOutput("logits", logits)
+        if options.encoderOutputs {
+            g.addOutput("pooled_output", pooled)
+            g.addOutput("sequence_output", sequence)
+        }
+        if options.loss {
+            let loss: ValueID
+            switch head {
+            case .classification:
+                let labels = g.addInput("labels", .i32(.batch))
+                loss = try g.apply1(.softmaxCrossEntropy, [logits, labels], name: "loss")
+            case .regression:
+                let labels = g.addInput("labels", .f32(.batch))
+                loss = try g.apply1(.meanSquaredError, [logits, labels], name: "loss")
+            }
+            g.addOutput("loss", loss)
+        }
+        return g
+    }
+
+    // MARK: - Embeddings
+
+    /// word + position + token type embeddings, LayerNorm, dropout -> [batch, seq, hidden]
+    private mutating func embeddings(ids: ValueID, types: ValueID) throws -> ValueID {
+        let h = Dim.fixed(config.hiddenSize)
+        let p = "bert.embeddings"
+        let word = g.addParameter("\(p).word_embeddings.weight", .f32(.fixed(config.vocabSize), h))
+        let pos = g.addParameter("\(p).position_embeddings.weight", .f32(.fixed(config.maxPositionEmbeddings), h))
+        let type = g.addParameter("\(p).token_type_embeddings.weight", .f32(.fixed(config.typeVocabSize), h))
+
+        let w = try g.apply1(.gather, [word, ids], name: "\(p).word")
+        let positionIDs = try g.apply1(.positions, [ids], name: "\(p).position_ids")
+        let ps = try g.apply1(.gather, [pos, positionIDs], name: "\(p).position")
+        let t = try g.apply1(.gather, [type, types], name: "\(p).token_type")
+        let sum1 = try g.apply1(.add, [w, ps], name: "\(p).word_plus_position")
+        let sum = try g.apply1(.add, [sum1, t], name: "\(p).sum")
+        let normed = try layerNorm("\(p).LayerNorm", sum)
+        return try dropout(normed, rate: config.hiddenDropoutProb, name: "\(p).dropout")
+    }
+
+    // MARK: - Encoder
+
+    /// One transformer layer: self-attention, residual + LayerNorm, GELU FFN, residual + LayerNorm.
+    private mutating func encoderLayer(_ i: Int, _ x: ValueID, mask: ValueID) throws -> ValueID {
+        let p = "bert.encoder.layer.\(i)"
+        let h = Dim.fixed(config.hiddenSize)
+        let attention = try selfAttention("\(p).attention.self", x, mask: mask)
+        let projected = try linear("\(p).attention.output.dense", attention, inputs: h, outputs: h)
+        let dropped = try dropout(projected, rate: config.hiddenDropoutProb, name: "\(p).attention.output.dropout")
+        let residual = try g.apply1(.add, [dropped, x], name: "\(p).attention.output.residual")
+        let attended = try layerNorm("\(p).attention.output.LayerNorm", residual)
+
+        let i_ = Dim.fixed(config.intermediateSize)
+        let up = try linear("\(p).intermediate.dense", attended, inputs: h, outputs: i_)
+        let act = try g.apply1(.gelu(config.geluApproximation), [up], name: "\(p).intermediate.gelu")
+        let down = try linear("\(p).output.dense", act, inputs: i_, outputs: h)
+        let dropped2 = try dropout(down, rate: config.hiddenDropoutProb, name: "\(p).output.dropout")
+        let residual2 = try g.apply1(.add, [dropped2, attended], name: "\(p).output.residual")
+        return try layerNorm("\(p).output.LayerNorm", residual2)
+    }
+
+    /// Multi-head self-attention with the padding mask -> [batch, seq, hidden] (before the
+    /// output projection).
+    private mutating func selfAttention(_ p: String, _ x: ValueID, mask: ValueID) throws -> ValueID {
+        let h = Dim.fixed(config.hiddenSize)
+        let heads = Dim.fixed(config.numAttentionHeads)
+        let d = Dim.fixed(config.headSize)
+        func split(_ name: String) throws -> ValueID {
+            let y = try linear("\(p).\(name)", x, inputs: h, outputs: h)
+            let r = try g.apply1(.reshape([.batch, .seq, heads, d]), [y], name: "\(p).\(name).heads")
+            return try g.apply1(.transpose([0, 2, 1, 3]), [r], name: "\(p).\(name).bhsd")
+        }
+        let q = try split("query")
+        let k = try split("key")
+        let v = try split("value")
+        let scores = try g.apply1(.batchMatmul(transposeA: false, transposeB: true), [q, k], name: "\(p).scores")
+        let scaled = try g.apply1(.scale(1 / Float(config.headSize).squareRoot()), [scores], name: "\(p).scaled_scores")
+        let probs = try g.apply1(.maskedSoftmax, [scaled, mask], name: "\(p).probs")
+        let dropped = try dropout(probs, rate: config.attentionProbsDropoutProb, name: "\(p).probs_dropout")
+        let context = try g.apply1(.batchMatmul(transposeA: false, transposeB: false), [dropped, v], name: "\(p).context")
+        let merged = try g.apply1(.transpose([0, 2, 1, 3]), [context], name: "\(p).context.bshd")
+        return try g.apply1(.reshape([.batch, .seq, h]), [merged], name: "\(p).context.merged")
+    }
+
+    // MARK: - Layers
+
+    /// x [..., in] W^T + b -> [..., out], with W `name.weight` [out, in] and b `name.bias` [out].
+    private mutating func linear(_ name: String, _ x: ValueID, inputs: Dim, outputs: Dim) throws -> ValueID {
+        let w = g.addParameter("\(name).weight", .f32(outputs, inputs))
+        let b = g.addParameter("\(name).bias", .f32(outputs))
+        let y = try g.apply1(.matmul(transposeA: false, transposeB: true), [x, w], name: "\(name).matmul")
+        return try g.apply1(.add, [y, b], name: "\(name).out")
+    }
+
+    private mutating func layerNorm(_ name: String, _ x: ValueID) throws -> ValueID {
+        let h = Dim.fixed(config.hiddenSize)
+        let gamma = g.addParameter("\(name).weight", .f32(h))
+        let beta = g.addParameter("\(name).bias", .f32(h))
+        return try g.apply1(.layerNorm(epsilon: config.layerNormEps), [x, gamma, beta], name: "\(name).out")
+    }
+
+    /// Dropout when the options ask for it and the rate is positive; identity otherwise.
+    private mutating func dropout(_ x: ValueID, rate: Float, name: String) throws -> ValueID {
+        guard options.dropout, rate > 0 else { return x }
+        defer { nextStream += 1 }
+        return try g.apply1(.dropout(rate: rate, stream: nextStream), [x], name: name)
+    }
+}

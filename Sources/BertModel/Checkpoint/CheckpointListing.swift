@@ -1,0 +1,37 @@
+// A checkpoint's table of contents, for `bertc inspect` and logs.
+
+import Foundation
+
+/// The tensors of a checkpoint with their dtypes and shapes.
+public struct CheckpointListing: Encodable, Equatable, Sendable {
+    public struct Tensor: Encodable, Equatable, Sendable {
+        public var name: String
+        public var dtype: String
+        public var shape: [Int]
+    }
+
+    public var format: CheckpointFormat
+    /// The file that was listed (the index for a TensorFlow checkpoint).
+    public var path: String
+    public var tensors: [Tensor]
+    /// Elements in floating-point tensors (integer buffers such as `position_ids` or
+    /// `global_step` are not parameters).
+    public var parameters: Int
+
+    /// Lists the checkpoint at `url` (safetensors file, TensorFlow index/prefix, or directory)
+    /// from its header or index alone; no tensor data is read.
+    public init(url: URL) throws {
+        self.init(reader: try CheckpointFormat.open(url))
+    }
+
+    public init(reader: CheckpointReader) {
+        format = reader.format
+        path = reader.path
+        tensors = reader.tensors.map { Tensor(name: $0.name, dtype: $0.dtype.description, shape: $0.shape) }
+        parameters = reader.tensors.filter { $0.dtype.hostDType == .float32 }.reduce(0) { $0 + $1.elementCount }
+    }
+
+    private enum CodingKeys: String, CodingKey { case format, tensors, parameters }
+}
+
+extension CheckpointFormat: Encodable {}

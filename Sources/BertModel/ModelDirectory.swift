@@ -1,0 +1,136 @@
+import BertGraph
+import BertRuntime
+import Foundation
+
+/// A model directory: a config (`config.json` or TF's `bert_config.json`), weights
+/// (`model.safetensors` or a TF checkpoint) and `vocab.txt`; a fine-tuned model's config also
+/// names its task and labels (`finetuning_task`, `id2label`, as Hugging Face writes them).
+/// A training run directory is accepted too: its `model/` folder is the model.
+public struct ModelDirectory: Sendable {
+    public let url: URL
+    public let config: BertConfig
+    public let vocabURL: URL
+    /// Label names by class id, when the model was fine-tuned.
+    public let labels: [String]?
+    /// The task the model was fine-tuned on, when known.
+    public let task: String?
+    /// True when the config says the head is a regression head.
+    public let isRegression: Bool
+
+    /// The subfolder of a run directory that holds its model.
+    public static let runModelFolder = "model"
+
+    /// Opens a model directory or a run directory.
+    public static func open(_ path: String) throws -> ModelDirectory {
+        let fm = FileManager.default
+        var url = URL(fileURLWithPath: path)
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: url.path, isDirectory: &isDir) else {
+            throw ModelError.notAModelDirectory(path, "it does not exist")
+        }
+        guard isDir.boolValue else { throw ModelError.notAModelDirectory(path, "it is a file, not a directory") }
+        let inner = url.appendingPathComponent(runModelFolder)
+        if fm.fileExists(atPath: inner.appendingPathComponent("config.json").path) { url = inner }
+
+        let configURL = ["config.json", "bert_config.json"].map { url.appendingPathComponent($0) }
+            .first { fm.fileExists(atPath: $0.path) }
+        guard let configURL else { throw ModelError.notAModelDirectory(url.path, "no config.json or bert_config.json") }
+        let vocab = url.appendingPathComponent("vocab.txt")
+        guard fm.fileExists(atPath: vocab.path) else { throw ModelError.notAModelDirectory(url.path, "no vocab.txt") }
+        let config = try BertConfig.load(configURL)
+
+        var labels: [String]? = nil
+        var task: String? = nil
+        var regression = false
+        if let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any] {
+            task = object["finetuning_task"] as? String
+            regression = (object["problem_type"] as? String) == "regression"
+            if let map = object["id2label"] as? [String: String] {
+                let pairs = map.compactMap { k, v in Int(k).map { ($0, v) } }.sorted { $0.0 < $1.0 }
+                if pairs.map(\.0) == Array(0..<pairs.count) { labels = pairs.map(\.1) } else {
+                    throw ModelError.badConfig(configURL.path, "id2label keys must be 0..<n, got \(map.keys.sorted())")
+                }
+            }
+        }
+        return ModelDirectory(url: url, config: config, vocabURL: vocab, labels: labels, task: task, isRegression: regression)
+    }
+
+    /// The task head this model's config describes, or `fallback` when it has none.
+    public func head(fallback: TaskHead) -> TaskHead {
+        if isRegression { return .regression }
+        if let labels { return .classification(labels: labels.count) }
+        return fallback
+    }
+
+    /// Loads the weights into `store` strictly (missing and unexpected tensors are errors; a task
+    /// head the checkpoint lacks is initialised from `seed` and reported).
+    public func loadParameters(into store: ParameterStore, seed: UInt64) throws -> LoadReport {
+        let specs = store.names.map { ($0, store.shape($0)!) }
+        let (tensors, report) = try CheckpointLoader.load(from: url, parameters: specs, seed: seed)
+        for name in store.names { try store.set(name, tensors[name]!) }
+        return report
+    }
+
+    /// Writes a fine-tuned model directory at `destination`: Hugging Face `config.json` (with
+    /// task, labels and the GELU form spelled so Hugging Face computes the same function),
+    /// `model.safetensors` and `vocab.txt`. Written beside the destination and renamed into
+    /// place, so a failure never leaves a half-written model over a good one.
+    public static func save(to destination: URL, config: BertConfig, labels: [String]?, regression: Bool,
+                            task: String?, parameters: ParameterStore, vocab: URL) throws {
+        let fm = FileManager.default
+        let parent = destination.deletingLastPathComponent()
+        let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())")
+        do {
+            try? fm.removeItem(at: staging)
+            try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+            try configJSON(config, labels: labels, regression: regression, task: task)
+                .write(to: staging.appendingPathComponent("config.json"))
+            var tensors: [String: HostTensor] = [:]
+            for name in parameters.names { tensors[name] = parameters.tensor(name)! }
+            try SafetensorsWriter.write(tensors, metadata: ["format": "pt", "producer": "bertc"],
+                                        to: staging.appendingPathComponent("model.safetensors"))
+            try fm.copyItem(at: vocab, to: staging.appendingPathComponent("vocab.txt"))
+            try replace(destination, with: staging)
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw error
+        }
+    }
+
+    /// Moves `staging` to `destination`, replacing what was there only after the move succeeds.
+    public static func replace(_ destination: URL, with staging: URL) throws {
+        let fm = FileManager.default
+        let old = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).old-\(getpid())")
+        try? fm.removeItem(at: old)
+        let hadOld = fm.fileExists(atPath: destination.path)
+        if hadOld { try fm.moveItem(at: destination, to: old) }
+        do { try fm.moveItem(at: staging, to: destination) } catch {
+            if hadOld { try? fm.moveItem(at: old, to: destination) }
+            throw error
+        }
+        if hadOld { try? fm.removeItem(at: old) }
+    }
+
+    static func configJSON(_ c: BertConfig, labels: [String]?, regression: Bool, task: String?) throws -> Data {
+        var object: [String: Any] = [
+            "architectures": ["BertForSequenceClassification"], "model_type": "bert",
+            "vocab_size": c.vocabSize, "hidden_size": c.hiddenSize, "num_hidden_layers": c.numHiddenLayers,
+            "num_attention_heads": c.numAttentionHeads, "intermediate_size": c.intermediateSize,
+            "hidden_act": c.geluApproximation == .erf ? "gelu" : "gelu_new",
+            "hidden_dropout_prob": c.hiddenDropoutProb, "attention_probs_dropout_prob": c.attentionProbsDropoutProb,
+            "max_position_embeddings": c.maxPositionEmbeddings, "type_vocab_size": c.typeVocabSize,
+            "initializer_range": c.initializerRange, "layer_norm_eps": c.layerNormEps,
+            "pad_token_id": 0, "position_embedding_type": "absolute",
+        ]
+        if let task { object["finetuning_task"] = task }
+        if regression {
+            object["problem_type"] = "regression"
+            object["num_labels"] = 1
+        } else if let labels {
+            object["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
+            object["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
+            object["problem_type"] = "single_label_classification"
+        }
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    }
+}

@@ -1,0 +1,79 @@
+import BertGraph
+
+// Counts that describe a graph's size and cost: nodes per op, parameter elements, FLOPs.
+
+/// Op counts and parameter count of a graph, and its FLOPs under given dim bindings.
+///
+/// FLOPs rule (one row per op in `flops(of:)`):
+/// - `matmul`, `batch_matmul`: 2·m·n·k per product, i.e. 2 × (output elements) × (contracted
+///   length); for `matmul` with `transpose_a` the contracted length is the product of the
+///   leading dims of `a`;
+/// - data movement (`gather`, `positions`, `select`, `select_grad`, `reshape`, `transpose`,
+///   `fill`): 0;
+/// - reductions and scatters (`sum_leading`, `gather_grad`, the loss ops and their
+///   gradients): 1 per element of their largest input;
+/// - every other op (elementwise, `layer_norm`, `masked_softmax` and their gradients): 1 per
+///   output element, whatever the per-element cost of its arithmetic.
+public struct GraphStatistics: Hashable, Sendable {
+    /// Number of nodes of each op, keyed by `Op.name`.
+    public var opCounts: [String: Int]
+    /// Total elements of all parameters (parameter shapes must be fixed; symbolic dims count 0).
+    public var parameterCount: Int
+    /// Number of nodes.
+    public var nodeCount: Int
+
+    private let graph: Graph
+
+    public init(_ graph: Graph) {
+        self.graph = graph
+        nodeCount = graph.nodes.count
+        opCounts = graph.nodes.reduce(into: [:]) { $0[$1.op.name, default: 0] += 1 }
+        parameterCount = graph.parameters.reduce(0) { $0 + (graph.values[$1].type.elementCount([:]) ?? 0) }
+    }
+
+    /// Total FLOPs of one run under `bindings` (e.g. `["batch": 8, "seq": 128]`).
+    /// - Throws: `GraphError.malformed` naming a value with a dim `bindings` does not bind.
+    public func flops(bindings: [String: Int]) throws -> Int {
+        try flopsByOp(bindings: bindings).values.reduce(0, +)
+    }
+
+    /// FLOPs per op name under `bindings`.
+    public func flopsByOp(bindings: [String: Int]) throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for i in graph.nodes.indices {
+            result[graph.nodes[i].op.name, default: 0] += try flops(of: i, bindings)
+        }
+        return result
+    }
+
+    /// FLOPs of node `i`; one row per op.
+    private func flops(of i: Int, _ bindings: [String: Int]) throws -> Int {
+        let node = graph.nodes[i]
+        func sizes(_ v: ValueID) throws -> [Int] {
+            guard let s = graph.values[v].type.shape.resolve(bindings) else {
+                throw GraphError.malformed("GraphStatistics: value \(graph.values[v].name) has shape \(graph.values[v].type.shape) with a dim not bound by \(bindings)")
+            }
+            return s
+        }
+        func count(_ v: ValueID) throws -> Int { try sizes(v).reduce(1, *) }
+        let outputElements = try node.outputs.reduce(0) { try $0 + count($1) }
+        switch node.op {
+        case .matmul(let ta, let tb):
+            let a = try sizes(node.inputs[0])
+            if ta { return 2 * outputElements * a.dropLast().reduce(1, *) }
+            let b = try sizes(node.inputs[1])
+            return 2 * outputElements * (tb ? b[1] : b[0])
+        case .batchMatmul(let ta, _):
+            let a = try sizes(node.inputs[0])
+            return 2 * outputElements * (ta ? a[a.count - 2] : a[a.count - 1])
+        case .gather, .positions, .select, .selectGrad, .reshape, .transpose, .fill:
+            return 0
+        case .sumLeading, .gatherGrad, .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
+             .meanSquaredError, .meanSquaredErrorGrad:
+            return try node.inputs.map(count).max() ?? 0
+        case .add, .mul, .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad,
+             .layerNorm, .layerNormGrad, .maskedSoftmax, .softmaxGrad:
+            return outputElements
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import BertGraph
+
+// PlanMemory: places every non-parameter value at a byte offset in one arena, for one set of
+// dim bindings, reusing memory of values that are no longer live (tinygrad / TVM style).
+//
+// Stages:
+//   1. sizes: byte size of every value under the bindings (an unbound dim is an error);
+//   2. liveness: a step interval per value (`Liveness`: producer to last reader; graph
+//      inputs from step 0; graph outputs to the end);
+//   3. in-place reuse: when an op with `Op.mayWriteInPlace` reads an input 0 that dies at
+//      that node, has the output's byte size and is not read again by the same node, the
+//      output joins the input's slot (chains form one slot);
+//   4. placement: slots by size, largest first (ties: earlier first step, then lower value
+//      id), each at the best-fitting gap (the smallest that is large enough) among the
+//      already placed slots whose intervals overlap it, else above the highest of them;
+//      every size is rounded up to `MemoryPlan.alignment` so every offset is aligned;
+//   5. the plan: offsets, arena size, naive size (the sum of all aligned sizes) and the
+//      in-place pairs the runtime must honour.
+// Values that no node produces (and that are not inputs) are never live; they get offset 0.
+
+/// Plans the arena of a graph: liveness intervals, in-place reuse and best-fit offsets.
+public struct PlanMemory {
+    /// Whether alias-safe ops may write into their dying input's slot (stage 3).
+    public var inPlace: Bool
+
+    public init(inPlace: Bool = true) { self.inPlace = inPlace }
+
+    /// A slot of the arena: values that share one offset, one after another.
+    private struct Slot {
+        var values: [ValueID]
+        var interval: ClosedRange<Int>
+        var bytes: Int
+        var offset = 0
+    }
+
+    /// Stage 3: output -> input pairs that may share a slot.
+    private func inPlacePairs(_ g: Graph, _ liveness: Liveness, _ sizes: [Int]) -> [ValueID: ValueID] {
+        guard inPlace else { return [:] }
+        var pairs: [ValueID: ValueID] = [:]
+        for (i, node) in g.nodes.enumerated() where node.op.mayWriteInPlace && node.outputs.count == 1 {
+            guard let x = node.inputs.first, let xInterval = liveness.intervals[x],
+                  xInterval.upperBound == i, !node.inputs.dropFirst().contains(x),
+                  sizes[x] == sizes[node.outputs[0]], sizes[x] > 0 else { continue }
+            pairs[node.outputs[0]] = x
+        }
+        return pairs
+    }
+
+    /// Stage 4: best-fit offset for `slot` among `placed` slots live at the same time.
+    private func bestFit(_ slot: Slot, among placed: [Slot]) -> Int {
+        let busy = placed.filter { $0.bytes > 0 && $0.interval.overlaps(slot.interval) }
+            .map { ($0.offset, $0.offset + $0.bytes) }
+            .sorted { $0.0 < $1.0 }
+        var cursor = 0
+        var best: (offset: Int, gap: Int)?
+        for (start, end) in busy {
+            let gap = start - cursor
+            if gap >= slot.bytes, best == nil || gap < best!.gap { best = (cursor, gap) }
+            cursor = max(cursor, end)
+        }
+        return best?.offset ?? cursor
+    }
+
+    /// The memory plan of `graph` under `bindings` (e.g. `["batch": 8, "seq": 128]`).
+    /// - Throws: `GraphError.malformed` naming a value whose shape has an unbound dim.
+    public func run(_ graph: Graph, bindings: [String: Int]) throws -> MemoryPlan {
+        let sizes = try MemoryPlan.valueSizes(graph, bindings: bindings)
+        let liveness = Liveness(graph)
+        let pairs = inPlacePairs(graph, liveness, sizes)
+
+        // Slots: each live value starts its own, except in-place outputs, which join their
+        // input's (nodes are in order, so the input's slot already exists).
+        var slotOf = [Int?](repeating: nil, count: graph.values.count)
+        var slots: [Slot] = []
+        for v in graph.values.indices {
+            guard let interval = liveness.intervals[v] else { continue }
+            if let x = pairs[v], let s = slotOf[x] {
+                slots[s].values.append(v)
+                slots[s].interval = min(slots[s].interval.lowerBound, interval.lowerBound)...max(slots[s].interval.upperBound, interval.upperBound)
+                slots[s].bytes = max(slots[s].bytes, MemoryPlan.aligned(sizes[v]))
+                slotOf[v] = s
+            } else {
+                slotOf[v] = slots.count
+                slots.append(Slot(values: [v], interval: interval, bytes: MemoryPlan.aligned(sizes[v])))
+            }
+        }
+
+        let order = slots.indices.sorted { a, b in
+            let (x, y) = (slots[a], slots[b])
+            if x.bytes != y.bytes { return x.bytes > y.bytes }
+            if x.interval.lowerBound != y.interval.lowerBound { return x.interval.lowerBound < y.interval.lowerBound }
+            return x.values[0] < y.values[0]
+        }
+        var placed: [Slot] = []
+        placed.reserveCapacity(slots.count)
+        for s in order {
+            slots[s].offset = bestFit(slots[s], among: placed)
+            placed.append(slots[s])
+        }
+
+        var offsets = [Int?](repeating: nil, count: graph.values.count)
+        var naiveBytes = 0
+        for (v, value) in graph.values.enumerated() where value.role != .parameter {
+            offsets[v] = slotOf[v].map { slots[$0].offset } ?? 0
+            naiveBytes += MemoryPlan.aligned(sizes[v])
+        }
+        let arenaBytes = slots.map { $0.offset + $0.bytes }.max() ?? 0
+        var plan = MemoryPlan(bindings: bindings, offsets: offsets, sizes: sizes,
+                              arenaBytes: arenaBytes, naiveBytes: naiveBytes)
+        plan.inPlace = pairs
+        return plan
+    }
+}

@@ -1,0 +1,203 @@
+// The interpreter: runs a graph by following a memory plan. `init` does all shape work once
+// (concrete shapes from the plan's bindings, one prepared kernel per node, the arena and the
+// address of every value); `run` copies inputs in, runs the kernels in order and copies
+// outputs out.
+import BertGraph
+import BertPasses
+import Foundation
+
+/// Runs one graph at the dim bindings of one memory plan.
+///
+/// All non-parameter values live in one 64-byte aligned arena at the plan's offsets, allocated
+/// once. Parameters are read in place from the `ParameterStore` given to `run`. A run allocates
+/// only the tensors it returns. Results do not depend on `threads`.
+public final class Interpreter {
+    public let graph: Graph
+    public let plan: MemoryPlan
+    /// Threads the kernels split work across (BLAS gets the same count).
+    public let threads: Int
+
+    private let shapes: [[Int]]
+    private let kernels: [Kernel]
+    private let arena: UnsafeMutableRawPointer
+    /// Address of every value: arena slots are fixed, parameter slots follow the bound store.
+    private let addresses: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    /// The parameter store whose slots `addresses` points at.
+    private weak var boundParameters: ParameterStore?
+    /// The gradient store whose slots were last checked against the `grad:` outputs.
+    private weak var checkedGradients: ParameterStore?
+
+    /// Prepares `graph` for the bindings of `plan`.
+    /// - Parameters:
+    ///   - threads: how many threads kernels use; defaults to the active processor count.
+    ///   - minimumParallelWork: kernels touching fewer elements run on one thread.
+    public init(graph: Graph, plan: MemoryPlan, threads: Int? = nil, minimumParallelWork: Int = 32_768) throws {
+        self.graph = graph
+        self.plan = plan
+        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        shapes = try graph.values.map { value in
+            guard let shape = value.type.shape.resolve(plan.bindings) else {
+                throw RuntimeError.unboundDim(value: value.name, shape: value.type.shape.description)
+            }
+            return shape
+        }
+        try Interpreter.check(plan, graph: graph, shapes: shapes)
+
+        arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.arenaBytes, MemoryPlan.alignment),
+                                                 alignment: MemoryPlan.alignment)
+        arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(plan.arenaBytes, MemoryPlan.alignment))
+        addresses = .allocate(capacity: max(graph.values.count, 1))
+        for v in graph.values.indices {
+            addresses[v] = arena + (plan.offsets[v] ?? 0)
+        }
+
+        let parallel = Parallel(threads: self.threads, minimumWork: minimumParallelWork)
+        let shapes = self.shapes
+        kernels = graph.nodes.enumerated().map { i, node in
+            let site = KernelSite(node: graph.nodeName(i), op: node.op, inputs: node.inputs, outputs: node.outputs,
+                                  inputShapes: node.inputs.map { shapes[$0] }, outputShapes: node.outputs.map { shapes[$0] },
+                                  inputTypes: node.inputs.map { graph.values[$0].type.dtype },
+                                  outputTypes: node.outputs.map { graph.values[$0].type.dtype },
+                                  parallel: parallel)
+            return node.op.kernel(at: site)
+        }
+    }
+
+    deinit {
+        arena.deallocate()
+        addresses.deallocate()
+    }
+
+    /// The concrete shape of value `v` under the plan's bindings.
+    public func shape(of v: ValueID) -> [Int] { shapes[v] }
+
+    /// Runs the graph once.
+    /// - Parameters:
+    ///   - inputs: one tensor per graph input, by name, with the graph's shape under the plan's
+    ///     bindings; integer inputs may be int32 or int64. Extra entries are ignored.
+    ///   - parameters: the store the graph's parameters are read from, in place.
+    ///   - gradients: when given, outputs named `grad:<p>` are written into p's slot here and
+    ///     not returned.
+    ///   - seed, step: key the dropout masks (with each node's stream).
+    /// - Returns: the graph's outputs by name.
+    public func run(inputs: [String: HostTensor], parameters: ParameterStore,
+                    gradients: ParameterStore? = nil, seed: UInt64 = 0, step: Int = 0) throws -> [String: HostTensor] {
+        try bind(parameters)
+        if let gradients, gradients !== checkedGradients { try check(gradients) }
+        for v in graph.inputs { try copyIn(v, inputs) }
+
+        BLAS.setThreads(threads)
+        let frame = KernelFrame(addresses: addresses, seed: seed, step: step)
+        for kernel in kernels { try kernel.body(frame) }
+
+        var results: [String: HostTensor] = [:]
+        for output in graph.outputs {
+            if let gradients, output.name.hasPrefix(Interpreter.gradientPrefix) {
+                let name = String(output.name.dropFirst(Interpreter.gradientPrefix.count))
+                let count = shapes[output.value].reduce(1, *)
+                gradients.withUnsafeMutableBufferPointer { buffer in
+                    (buffer.baseAddress! + gradients.slot(name)!.lowerBound)
+                        .update(from: addresses[output.value].assumingMemoryBound(to: Float.self), count: count)
+                }
+            } else {
+                results[output.name] = copyOut(output.value)
+            }
+        }
+        return results
+    }
+
+    /// Outputs named with this prefix and a parameter name are that parameter's gradient.
+    public static let gradientPrefix = "grad:"
+
+    // MARK: - Binding stores
+
+    /// Points the parameter addresses at `store`'s slots after checking every shape.
+    private func bind(_ store: ParameterStore) throws {
+        guard store !== boundParameters else { return }
+        for v in graph.parameters {
+            let name = graph.values[v].name
+            guard let shape = store.shape(name), let base = store.baseAddress(name) else {
+                throw RuntimeError.missingParameter(name: name)
+            }
+            guard shape == shapes[v] else { throw RuntimeError.parameterShapeMismatch(name: name, expected: shapes[v], got: shape) }
+            addresses[v] = UnsafeMutableRawPointer(base)
+        }
+        boundParameters = store
+    }
+
+    /// Checks that `store` has a slot of the right shape for every `grad:` output.
+    private func check(_ store: ParameterStore) throws {
+        for output in graph.outputs where output.name.hasPrefix(Interpreter.gradientPrefix) {
+            let name = String(output.name.dropFirst(Interpreter.gradientPrefix.count))
+            guard let shape = store.shape(name) else { throw RuntimeError.missingParameter(name: name) }
+            guard shape == shapes[output.value] else {
+                throw RuntimeError.parameterShapeMismatch(name: name, expected: shapes[output.value], got: shape)
+            }
+        }
+        checkedGradients = store
+    }
+
+    // MARK: - Copying inputs and outputs
+
+    /// Copies the caller's tensor for input `v` into its arena slot, converting integer widths.
+    private func copyIn(_ v: ValueID, _ inputs: [String: HostTensor]) throws {
+        let value = graph.values[v]
+        guard let tensor = inputs[value.name] else { throw RuntimeError.missingInput(name: value.name) }
+        guard tensor.shape == shapes[v] else {
+            throw RuntimeError.inputShapeMismatch(name: value.name, expected: shapes[v], got: tensor.shape)
+        }
+        let dst = addresses[v]
+        switch (value.type.dtype, tensor.storage) {
+        case (.float32, .float32(let xs)):
+            xs.withUnsafeBufferPointer { dst.copyMemory(from: $0.baseAddress!, byteCount: $0.count * 4) }
+        case (.int32, .int32(let xs)):
+            xs.withUnsafeBufferPointer { dst.copyMemory(from: $0.baseAddress!, byteCount: $0.count * 4) }
+        case (.int64, .int64(let xs)):
+            xs.withUnsafeBufferPointer { dst.copyMemory(from: $0.baseAddress!, byteCount: $0.count * 8) }
+        case (.int32, .int64(let xs)):
+            let p = dst.assumingMemoryBound(to: Int32.self)
+            for (i, x) in xs.enumerated() { p[i] = Int32(truncatingIfNeeded: x) }
+        case (.int64, .int32(let xs)):
+            let p = dst.assumingMemoryBound(to: Int64.self)
+            for (i, x) in xs.enumerated() { p[i] = Int64(x) }
+        case (.float32, _), (.int32, .float32), (.int64, .float32):
+            throw RuntimeError.inputTypeMismatch(name: value.name, expected: value.type.dtype, got: tensor.dtype)
+        }
+    }
+
+    /// A host tensor holding a copy of value `v`.
+    private func copyOut(_ v: ValueID) -> HostTensor {
+        let shape = shapes[v], count = shapes[v].reduce(1, *), src = addresses[v]
+        switch graph.values[v].type.dtype {
+        case .float32:
+            return HostTensor(shape: shape, floats: Array(UnsafeBufferPointer(start: src.assumingMemoryBound(to: Float.self), count: count)))
+        case .int32:
+            return HostTensor(shape: shape, int32s: Array(UnsafeBufferPointer(start: src.assumingMemoryBound(to: Int32.self), count: count)))
+        case .int64:
+            return HostTensor(shape: shape, int64s: Array(UnsafeBufferPointer(start: src.assumingMemoryBound(to: Int64.self), count: count)))
+        }
+    }
+
+    // MARK: - Checking the plan
+
+    /// Checks that `plan` places every non-parameter value, aligned, inside the arena, with the
+    /// size the graph gives it.
+    private static func check(_ plan: MemoryPlan, graph: Graph, shapes: [[Int]]) throws {
+        guard plan.offsets.count == graph.values.count, plan.sizes.count == graph.values.count else {
+            throw RuntimeError.invalidPlan("plan covers \(plan.offsets.count) values, the graph has \(graph.values.count)")
+        }
+        for (v, value) in graph.values.enumerated() where value.role != .parameter {
+            let bytes = shapes[v].reduce(1, *) * value.type.dtype.byteSize
+            guard let offset = plan.offsets[v] else { throw RuntimeError.invalidPlan("value '\(value.name)' has no offset") }
+            guard offset % MemoryPlan.alignment == 0 else {
+                throw RuntimeError.invalidPlan("value '\(value.name)' is at offset \(offset), not a multiple of \(MemoryPlan.alignment)")
+            }
+            guard plan.sizes[v] == bytes else {
+                throw RuntimeError.invalidPlan("value '\(value.name)' \(value.type) is \(bytes) bytes, the plan says \(plan.sizes[v])")
+            }
+            guard offset >= 0, offset + bytes <= plan.arenaBytes else {
+                throw RuntimeError.invalidPlan("value '\(value.name)' at \(offset)..<\(offset + bytes) is outside the \(plan.arenaBytes)-byte arena")
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import BertGraph
+import BertPasses
+
+/// One interpreter per (batch, seq) shape of a graph with symbolic `batch` and `seq` dims,
+/// made on first use with the given planner and kept while the cache has room (least recently
+/// used first out, since every interpreter holds an arena of its own).
+public final class InterpreterCache {
+    public typealias Planner = (Graph, [String: Int]) throws -> MemoryPlan
+
+    public let graph: Graph
+    private let planner: Planner
+    private let limit: Int
+    private var entries: [Key: Interpreter] = [:]
+    private var recent: [Key] = []
+
+    private struct Key: Hashable {
+        var batch: Int
+        var seq: Int
+    }
+
+    /// - Parameters:
+    ///   - planner: makes the memory plan for one set of bindings (`MemoryPlan.naive` or `PlanMemory`).
+    ///   - limit: how many interpreters (arenas) to keep at once.
+    public init(graph: Graph, limit: Int = 4, planner: @escaping Planner) {
+        self.graph = graph
+        self.planner = planner
+        self.limit = max(1, limit)
+    }
+
+    /// The interpreter for `batch` x `seq`, made now if needed.
+    public func interpreter(batch: Int, seq: Int) throws -> Interpreter {
+        let key = Key(batch: batch, seq: seq)
+        if let hit = entries[key] {
+            recent.removeAll { $0 == key }
+            recent.append(key)
+            return hit
+        }
+        if entries.count >= limit, let oldest = recent.first {
+            entries[oldest] = nil
+            recent.removeFirst()
+        }
+        let plan = try planner(graph, ["batch": batch, "seq": seq])
+        let made = try Interpreter(graph: graph, plan: plan)
+        entries[key] = made
+        recent.append(key)
+        return made
+    }
+}

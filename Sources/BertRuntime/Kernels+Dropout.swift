@@ -1,0 +1,25 @@
+// Dropout and its gradient. Both regenerate the mask from `CounterRandom`, so the backward
+// node needs only the run's seed and step, never a stored mask.
+
+enum DropoutKernels {
+    /// x -> x * keep(i) / (1 - rate), keep(i) from (seed, step, stream, i). Serves both
+    /// `dropout` (x is the input) and `dropoutGrad` (x is dy): the same mask either way.
+    static func dropout(_ site: KernelSite, rate: Float, stream: Int) -> Kernel {
+        let (x, out, count, parallel) = (site.inputs[0], site.outputs[0], site.outputCount(0), site.parallel)
+        let threshold = CounterRandom.keepThreshold(rate: rate)
+        let scale: Float = rate >= 1 ? 0 : 1 / (1 - rate)
+        return Kernel { f in
+            let xp = f.floats(x), op = f.floats(out)
+            if threshold == 0 {
+                if xp != op { op.update(from: xp, count: count) }
+                return
+            }
+            let key = CounterRandom.key(seed: f.seed, step: f.step, stream: stream)
+            parallel.splitElements(count) { r in
+                for i in r {
+                    op[i] = CounterRandom.bits24(key: key, i) >= threshold ? xp[i] * scale : 0
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// Embedding lookups and their gradient, position ids, and taking one index along an axis
+// (the [CLS] row) with its gradient. Ids are validated before any row is copied.
+import BertGraph
+
+enum IndexingKernels {
+    /// (table [rows, h], ids int[...]) -> [..., h]: row ids[i] of the table for each i.
+    static func gather(_ site: KernelSite) -> Kernel {
+        let (table, ids, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
+        let (rows, h) = (site.inputShapes[0][0], site.inputShapes[0][1])
+        let count = site.inputCount(1)
+        let idType = IndexType(site.inputTypes[1])
+        let parallel = site.parallel
+        return Kernel { f in
+            let tp = f.floats(table), op = f.floats(out), ip = UnsafeRawPointer(f.raw(ids))
+            try idType.validate(ip, count: count, bound: rows, site: site)
+            parallel.split(count, work: count * h) { range in
+                for i in range { (op + i * h).update(from: tp + idType.load(ip, i) * h, count: h) }
+            }
+        }
+    }
+
+    /// (dy [..., h], ids int[...]) -> [rows, h]: a zero table with row i of dy added into row
+    /// ids[i], in order of i. Split by columns so each element sums in the same order.
+    static func gatherGrad(_ site: KernelSite, rows: Int) -> Kernel {
+        let (dy, ids, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
+        let h = site.outputShapes[0][1]
+        let count = site.inputCount(1)
+        let idType = IndexType(site.inputTypes[1])
+        let parallel = site.parallel
+        return Kernel { f in
+            let dyp = f.floats(dy), op = f.floats(out), ip = UnsafeRawPointer(f.raw(ids))
+            try idType.validate(ip, count: count, bound: rows, site: site)
+            parallel.splitElements(rows * h) { r in (op + r.lowerBound).update(repeating: 0, count: r.count) }
+            parallel.split(h, work: count * h) { cols in
+                let (c0, n) = (cols.lowerBound, cols.count)
+                for i in 0..<count {
+                    let src = dyp + i * h + c0, dst = op + idType.load(ip, i) * h + c0
+                    for j in 0..<n { dst[j] += src[j] }
+                }
+            }
+        }
+    }
+
+    /// (ids int[b, s]) -> int[s]: 0, 1, ..., s - 1, in the ids' integer type.
+    static func positions(_ site: KernelSite) -> Kernel {
+        let out = site.outputs[0]
+        let length = site.outputCount(0)
+        let type = IndexType(site.outputTypes[0])
+        return Kernel { f in
+            switch type {
+            case .int32:
+                let op = f.raw(out).assumingMemoryBound(to: Int32.self)
+                for i in 0..<length { op[i] = Int32(i) }
+            case .int64:
+                let op = f.raw(out).assumingMemoryBound(to: Int64.self)
+                for i in 0..<length { op[i] = Int64(i) }
+            }
+        }
+    }
+
+    /// (x [outer, n, inner]) -> [outer, inner]: element `index` along `axis`, for any dtype.
+    static func select(_ site: KernelSite, axis: Int, index: Int) -> Kernel {
+        let (x, out) = (site.inputs[0], site.outputs[0])
+        let dims = site.inputShapes[0]
+        let outer = dims[..<axis].reduce(1, *), n = dims[axis], inner = dims[(axis + 1)...].reduce(1, *)
+        let bytes = inner * site.inputTypes[0].byteSize
+        return Kernel { f in
+            let xp = UnsafeRawPointer(f.raw(x)), op = f.raw(out)
+            for o in 0..<outer {
+                (op + o * bytes).copyMemory(from: xp + (o * n + index) * bytes, byteCount: bytes)
+            }
+        }
+    }
+
+    /// (dy [outer, inner]) -> [outer, size, inner]: zeros with dy placed at `index` along `axis`.
+    static func selectGrad(_ site: KernelSite, axis: Int, index: Int) -> Kernel {
+        let (dy, out) = (site.inputs[0], site.outputs[0])
+        let dims = site.outputShapes[0]
+        let outer = dims[..<axis].reduce(1, *), size = dims[axis], inner = dims[(axis + 1)...].reduce(1, *)
+        let total = site.outputCount(0)
+        return Kernel { f in
+            let dyp = f.floats(dy), op = f.floats(out)
+            op.update(repeating: 0, count: total)
+            for o in 0..<outer { (op + (o * size + index) * inner).update(from: dyp + o * inner, count: inner) }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+// Row reductions with eight SIMD lanes. A row's result depends only on the row (never on the
+// thread that computes it), which keeps kernels deterministic.
+
+/// Sum of `n` floats, accumulated in eight lanes and combined in Double.
+@inline(__always)
+func rowSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = 0.0
+    for lane in 0..<8 { total += Double(acc[lane]) }
+    while i < n { total += Double(x[i]); i += 1 }
+    return Float(total)
+}
+
+/// Dot product of two rows of `n` floats, accumulated like `rowSum`.
+@inline(__always)
+func rowDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = 0.0
+    for lane in 0..<8 { total += Double(acc[lane]) }
+    while i < n { total += Double(x[i]) * Double(y[i]); i += 1 }
+    return Float(total)
+}
+
+/// Largest of `n` floats (n > 0).
+@inline(__always)
+func rowMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var best = x[0]
+    for i in 1..<max(n, 1) where x[i] > best { best = x[i] }
+    return best
+}

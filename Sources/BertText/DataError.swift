@@ -1,0 +1,41 @@
+/// Why a data set could not be found or read. Row errors name the file and the 1-based line.
+public enum DataError: Error, CustomStringConvertible, Equatable {
+    /// No candidate data root exists.
+    case noDataRoot(tried: [String])
+    /// A file the task needs is not under the data root.
+    case missingFile(String)
+    /// A file exists but could not be read.
+    case unreadable(file: String, reason: String)
+    /// A file is not valid UTF-8.
+    case notUTF8(file: String)
+    /// A row has the wrong number of tab-separated columns.
+    case wrongColumnCount(file: String, line: Int, expected: Int, found: Int)
+    /// A label is not one of the task's labels (or not a number, for regression).
+    case badLabel(file: String, line: Int, value: String, expected: String)
+    /// A split cannot be produced from this data root, with what to do about it.
+    case splitUnavailable(task: String, split: String, reason: String)
+    /// A file's contents contradict another's (such as dev ids absent from the training file).
+    case inconsistent(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .noDataRoot(tried):
+            return "no data directory found; tried (in order): \(tried.joined(separator: ", ")). "
+                + "Pass --data-dir or set $\(DataLocator.environmentVariable)"
+        case let .missingFile(path):
+            return "missing data file \(path)"
+        case let .unreadable(file, reason):
+            return "cannot read \(file): \(reason)"
+        case let .notUTF8(file):
+            return "\(file) is not valid UTF-8"
+        case let .wrongColumnCount(file, line, expected, found):
+            return "\(file):\(line): expected \(expected) tab-separated columns, found \(found)"
+        case let .badLabel(file, line, value, expected):
+            return "\(file):\(line): bad label \"\(value)\" (expected \(expected))"
+        case let .splitUnavailable(task, split, reason):
+            return "\(task) has no \(split) split here: \(reason)"
+        case let .inconsistent(file, reason):
+            return "\(file): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// A WordPiece vocabulary read from a `vocab.txt`: one token per line, id = line index.
+///
+/// Lines are stripped of trailing whitespace (as Hugging Face `tokenizers` does); when a token
+/// occurs twice, the later line's id wins for lookups.
+public struct Vocabulary: Sendable {
+    /// Token text by id.
+    public let tokens: [String]
+    /// The file the vocabulary was read from (for error messages), or a description.
+    public let source: String
+    /// Ids of the special tokens BERT packing needs.
+    public let specialTokens: SpecialTokens
+    /// Whole-word tokens (every token, keyed by its full text).
+    let wordTable: ByteKeyTable
+    /// Continuation tokens (`##xyz`), keyed by the text after `##`.
+    let continuationTable: ByteKeyTable
+
+    /// The ids of `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]` and `[MASK]`.
+    public struct SpecialTokens: Sendable, Equatable {
+        public var cls: Int32
+        public var sep: Int32
+        public var pad: Int32
+        public var unk: Int32
+        public var mask: Int32
+    }
+
+    /// The number of tokens.
+    public var count: Int { tokens.count }
+
+    /// Reads `vocab.txt` at `path`.
+    /// - Throws: `VocabularyError` naming the file when it cannot be read, is empty, or lacks a
+    ///   special token.
+    public init(contentsOf path: String) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw VocabularyError.unreadable(file: path, reason: error.localizedDescription)
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw VocabularyError.notUTF8(file: path)
+        }
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        try self.init(tokens: lines.map(Self.trimmingTrailingWhitespace), source: path)
+    }
+
+    /// `line` without trailing whitespace (Rust's `trim_end`, which also drops a `\r`).
+    private static func trimmingTrailingWhitespace(_ line: Substring.UnicodeScalarView) -> String {
+        var line = line
+        while let last = line.last, BertCharacterClasses.isWhitespace(last) { line.removeLast() }
+        return String(line)
+    }
+
+    /// Makes a vocabulary from tokens in id order.
+    /// - Throws: `VocabularyError` when it is empty or lacks a special token.
+    public init(tokens: [String], source: String = "<in-memory vocabulary>") throws {
+        guard !tokens.isEmpty else { throw VocabularyError.empty(file: source) }
+        self.tokens = tokens
+        self.source = source
+        var words = ByteKeyTable(capacity: tokens.count)
+        var continuations = ByteKeyTable(capacity: tokens.count)
+        for (id, token) in tokens.enumerated() {
+            words.insert(token.utf8, value: Int32(id))
+            // Bytes, not `hasPrefix`: "##" followed by a combining mark is not two `Character`s.
+            if token.utf8.starts(with: "##".utf8) {
+                continuations.insert(token.utf8.dropFirst(2), value: Int32(id))
+            }
+        }
+        wordTable = words
+        continuationTable = continuations
+        func lookUp(_ name: String) throws -> Int32 {
+            let found = Array(name.utf8).withUnsafeBufferPointer { words.value(for: $0) }
+            guard let id = found else { throw VocabularyError.missingSpecialToken(name, file: source) }
+            return id
+        }
+        specialTokens = SpecialTokens(cls: try lookUp("[CLS]"), sep: try lookUp("[SEP]"),
+                                      pad: try lookUp("[PAD]"), unk: try lookUp("[UNK]"),
+                                      mask: try lookUp("[MASK]"))
+    }
+
+    /// The id of `token`, or nil when it is not in the vocabulary.
+    public func id(of token: String) -> Int32? {
+        Array(token.utf8).withUnsafeBufferPointer { wordTable.value(for: $0) }
+    }
+
+    /// The text of token `id`, or nil when out of range.
+    public func token(_ id: Int32) -> String? {
+        tokens.indices.contains(Int(id)) ? tokens[Int(id)] : nil
+    }
+}
+
+/// Why a vocabulary could not be loaded.
+public enum VocabularyError: Error, CustomStringConvertible, Equatable {
+    case unreadable(file: String, reason: String)
+    case notUTF8(file: String)
+    case empty(file: String)
+    case missingSpecialToken(String, file: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(file, reason):
+            return "cannot read the vocabulary file \(file): \(reason)"
+        case let .notUTF8(file):
+            return "the vocabulary file \(file) is not valid UTF-8"
+        case let .empty(file):
+            return "the vocabulary file \(file) holds no tokens"
+        case let .missingSpecialToken(name, file):
+            return "the vocabulary file \(file) has no \(name) token (BERT packing needs [CLS], [SEP], [PAD], [UNK] and [MASK])"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import BertGraph
+import BertModel
+import BertRuntime
+import Foundation
+
+/// Dev/test metrics of a model on a set of examples.
+public struct Evaluation: Codable, Equatable, Sendable {
+    public var loss: Double
+    public var accuracy: Double?
+    public var f1: Double?
+    public var matthews: Double?
+    public var pearson: Double?
+    public var spearman: Double?
+    public var examples: Int
+
+    /// A one-line summary: loss and every metric present.
+    public var summary: String {
+        var parts = [String(format: "loss %.4f", loss)]
+        if let accuracy { parts.append(String(format: "accuracy %.4f", accuracy)) }
+        if let f1 { parts.append(String(format: "f1 %.4f", f1)) }
+        if let matthews { parts.append(String(format: "matthews %.4f", matthews)) }
+        if let pearson { parts.append(String(format: "pearson %.4f", pearson)) }
+        if let spearman { parts.append(String(format: "spearman %.4f", spearman)) }
+        parts.append("\(examples) examples")
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// Runs the evaluation graph (logits and loss, no dropout) over examples in length buckets and
+/// computes the task's metrics.
+public final class Evaluator {
+    public let head: TaskHead
+    public let batchSize: Int
+    public let buckets: [Int]
+    private let interpreters: InterpreterCache
+
+    public init(config: BertConfig, head: TaskHead, batchSize: Int, buckets: [Int]) throws {
+        self.head = head
+        self.batchSize = batchSize
+        self.buckets = buckets
+        let graph = try BertBuilder.build(config, head: head, options: .evaluation)
+        interpreters = InterpreterCache(graph: graph, limit: 2, planner: Planning.plan)
+    }
+
+    /// Loss (mean over examples) and metrics of `parameters` on `examples`.
+    public func evaluate(_ examples: [EncodedExample], parameters: ParameterStore) throws -> Evaluation {
+        guard !examples.isEmpty else { throw TrainingError.noExamples("the evaluation set") }
+        let batcher = LengthBatcher(buckets: buckets, batchSize: batchSize, seed: 0)
+        var lossSum = 0.0
+        var predictions = [Int](repeating: 0, count: examples.count)
+        var scores = [Double](repeating: 0, count: examples.count)
+        for batch in batcher.batches(lengths: examples.map(\.length), epoch: 0, shuffle: false) {
+            let members = batch.indices.map { examples[$0] }
+            let out = try interpreters.interpreter(batch: members.count, seq: batch.sequenceLength)
+                .run(inputs: InputBatch.make(members, sequenceLength: batch.sequenceLength, head: head), parameters: parameters)
+            lossSum += Double(out["loss"]!.floats![0]) * Double(members.count)
+            let logits = out["logits"]!.floats!
+            let width = logits.count / members.count
+            for (row, i) in batch.indices.enumerated() {
+                let r = logits[row * width..<(row + 1) * width]
+                predictions[i] = r.indices.max { r[$0] < r[$1] }! - row * width
+                scores[i] = Double(r.first!)
+            }
+        }
+        let loss = lossSum / Double(examples.count)
+        switch head {
+        case .classification:
+            let labels = examples.map { Int($0.label) }
+            return Evaluation(loss: loss, accuracy: Metrics.accuracy(predictions: predictions, labels: labels),
+                              f1: Metrics.f1(predictions: predictions, labels: labels),
+                              matthews: Metrics.matthews(predictions: predictions, labels: labels),
+                              pearson: nil, spearman: nil, examples: examples.count)
+        case .regression:
+            let labels = examples.map { Double($0.label) }
+            return Evaluation(loss: loss, accuracy: nil, f1: nil, matthews: nil,
+                              pearson: Metrics.pearson(scores, labels), spearman: Metrics.spearman(scores, labels),
+                              examples: examples.count)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// Groups examples into batches by sequence-length bucket so short pairs stop paying for the
+/// longest bucket. Deterministic in (seed, epoch): examples are shuffled, assigned to the
+/// smallest bucket that holds them, cut into batches per bucket, and the batches shuffled;
+/// every example appears exactly once per epoch.
+public struct LengthBatcher: Sendable {
+    /// Bucket sequence lengths, ascending; the last is the maximum sequence length.
+    public let buckets: [Int]
+    public let batchSize: Int
+    public let seed: UInt64
+
+    /// One batch: example indices and the sequence length to pad them to.
+    public struct Batch: Hashable, Sendable {
+        public var indices: [Int]
+        public var sequenceLength: Int
+    }
+
+    public init(buckets: [Int], batchSize: Int, seed: UInt64) {
+        precondition(!buckets.isEmpty && batchSize > 0)
+        self.buckets = buckets.sorted()
+        self.batchSize = batchSize
+        self.seed = seed
+    }
+
+    /// The smallest bucket that holds `length` tokens (the largest when none does).
+    public func bucket(for length: Int) -> Int {
+        buckets.first { $0 >= length } ?? buckets.last!
+    }
+
+    /// The batches of one epoch for examples of the given token lengths. With `shuffle` false
+    /// (evaluation) examples keep their order within a bucket and batches go by bucket.
+    public func batches(lengths: [Int], epoch: Int, shuffle: Bool = true) -> [Batch] {
+        var rng = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        var order = Array(lengths.indices)
+        if shuffle { rng.shuffle(&order) }
+        var byBucket: [Int: [Int]] = [:]
+        for i in order { byBucket[bucket(for: lengths[i]), default: []].append(i) }
+        var out: [Batch] = []
+        for b in buckets {
+            let members = byBucket[b] ?? []
+            for start in stride(from: 0, to: members.count, by: batchSize) {
+                out.append(Batch(indices: Array(members[start..<min(start + batchSize, members.count)]), sequenceLength: b))
+            }
+        }
+        if shuffle { rng.shuffle(&out) }
+        return out
+    }
+}
+
+/// SplitMix64: a small, fast, seedable generator for shuffles.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Fisher-Yates with this generator (stable across Swift versions, unlike `shuffled(using:)`).
+    public mutating func shuffle<T>(_ a: inout [T]) {
+        guard a.count > 1 else { return }
+        for i in stride(from: a.count - 1, to: 0, by: -1) {
+            let j = Int(next() % UInt64(i + 1))
+            a.swapAt(i, j)
+        }
+    }
+}

@@ -1,0 +1,158 @@
+// Fine-tuning: the training graph (forward, loss, backward from Differentiate) run by one
+// interpreter per (batch, bucket) shape, AdamW as one fused update over the contiguous
+// parameter buffer, evaluation before training and after every epoch, and a run directory
+// with metrics.jsonl, TensorBoard events, SVG curves and an atomically replaced checkpoint.
+import BertGraph
+import BertModel
+import BertPasses
+import BertRuntime
+import Foundation
+
+/// What a finished run reports (`bertc train --json` prints it).
+public struct TrainingSummary: Codable, Sendable {
+    public var accuracy: Double?
+    public var f1: Double?
+    public var loss: Double
+    public var trainSeconds: Double
+    public var steps: Int
+    public var epochs: Int
+    public var examplesPerSecond: Double
+    public var evaluations: [EpochEvaluation]
+
+    enum CodingKeys: String, CodingKey {
+        case accuracy, f1, loss, trainSeconds = "train_seconds", steps, epochs
+        case examplesPerSecond = "examples_per_second", evaluations
+    }
+}
+
+/// The dev evaluation after `epoch` epochs (0: before training).
+public struct EpochEvaluation: Codable, Sendable {
+    public var epoch: Int
+    public var step: Int
+    public var evaluation: Evaluation
+}
+
+/// Fine-tunes a model's parameters in place.
+public final class Trainer {
+    public let config: BertConfig
+    public let head: TaskHead
+    public let options: TrainingOptions
+    public let optimization: OptimizationConfig
+    public let parameters: ParameterStore
+    public let trainingGraph: Graph
+    private let gradients: ParameterStore
+    private let interpreters: InterpreterCache
+    private let evaluator: Evaluator
+
+    /// - Parameter parameters: the model's weights, updated in place by `train`.
+    public init(config: BertConfig, head: TaskHead, parameters: ParameterStore,
+                options: TrainingOptions, optimization: OptimizationConfig) throws {
+        self.config = config
+        self.head = head
+        self.options = options
+        self.optimization = optimization
+        self.parameters = parameters
+        let forward = try BertBuilder.build(config, head: head, options: .training)
+        trainingGraph = try Pipeline([Differentiate()]).run(forward)
+        gradients = try ParameterStore.matching(trainingGraph)
+        for name in parameters.names where gradients.slot(name) != parameters.slot(name) {
+            throw TrainingError.badCheckpoint(name, "gradient and parameter layouts differ")
+        }
+        interpreters = InterpreterCache(graph: trainingGraph, limit: 3, planner: Planning.plan)
+        evaluator = try Evaluator(config: config, head: head, batchSize: options.evalBatchSize,
+                                  buckets: options.effectiveBuckets)
+    }
+
+    /// Evaluates the current parameters.
+    public func evaluate(_ examples: [EncodedExample]) throws -> Evaluation {
+        try evaluator.evaluate(examples, parameters: parameters)
+    }
+
+    /// Trains for `options.epochs` epochs, evaluating on `dev` before training and after
+    /// every epoch, writing the run directory as it goes.
+    /// - Parameters:
+    ///   - resume: continue from `run/checkpoint` (bit-identical to an uninterrupted run).
+    ///   - log: receives human-readable progress lines.
+    public func train(train: [EncodedExample], dev: [EncodedExample], run: RunDirectory, resume: Bool) throws -> TrainingSummary {
+        guard !train.isEmpty else { throw TrainingError.noExamples("the training set") }
+        let batcher = LengthBatcher(buckets: options.effectiveBuckets, batchSize: options.batchSize, seed: options.seed)
+        let lengths = train.map(\.length)
+        let stepsPerEpoch = batcher.batches(lengths: lengths, epoch: 0).count
+        let totalSteps = stepsPerEpoch * options.epochs
+        let optimizer = try AdamW(config: optimization, slots: parameters.names.map { ($0, parameters.slot($0)!) },
+                                  count: parameters.count, totalSteps: totalSteps)
+        var step = 0
+        var firstEpoch = 0
+        var evaluations: [EpochEvaluation] = []
+        var trainSeconds = 0.0
+        if resume {
+            let state = try run.loadCheckpoint(parameters: parameters, optimizer: optimizer, options: options)
+            step = state.step
+            firstEpoch = state.epoch
+            evaluations = state.evaluations
+            trainSeconds = state.trainSeconds
+        } else {
+            try run.prepare(options: options, optimization: optimization)
+        }
+
+        let progress = ProgressReporter(totalSteps: totalSteps)
+        if !resume {
+            let before = try evaluate(dev)
+            evaluations.append(EpochEvaluation(epoch: 0, step: 0, evaluation: before))
+            progress.line("dev before training: \(before.summary)")
+            try run.logEvaluation(before, epoch: 0, step: 0)
+        }
+
+        var recentLoss: [Float] = []
+        for epoch in firstEpoch..<options.epochs {
+            var epochExamples = 0
+            let epochStart = Date()
+            for batch in batcher.batches(lengths: lengths, epoch: epoch) {
+                let examples = batch.indices.map { train[$0] }
+                let stepStart = Date()
+                let interpreter = try interpreters.interpreter(batch: examples.count, seq: batch.sequenceLength)
+                let out = try interpreter.run(inputs: InputBatch.make(examples, sequenceLength: batch.sequenceLength, head: head),
+                                              parameters: parameters, gradients: gradients, seed: options.seed, step: step)
+                let loss = out["loss"]!.floats![0]
+                guard loss.isFinite else {
+                    throw TrainingError.nonFiniteLoss(step: step, epoch: epoch, value: loss, checkpoint: run.checkpointPathIfPresent)
+                }
+                let update = try parameters.withUnsafeMutableBufferPointer { p in
+                    try gradients.withUnsafeMutableBufferPointer { g in
+                        try optimizer.update(parameters: p, gradients: UnsafeBufferPointer(g))
+                    }
+                }
+                step += 1
+                let seconds = Date().timeIntervalSince(stepStart)
+                trainSeconds += seconds
+                epochExamples += examples.count
+                recentLoss.append(loss)
+                let rate = Double(epochExamples) / Date().timeIntervalSince(epochStart)
+                progress.update(step: step, loss: loss, examplesPerSecond: rate, epoch: epoch + 1)
+                if step % options.logEvery == 0 || step == totalSteps {
+                    let mean = recentLoss.reduce(0, +) / Float(recentLoss.count)
+                    recentLoss.removeAll()
+                    try run.logStep(step: step, epoch: epoch + 1, loss: mean, learningRate: update.learningRate,
+                                    gradientNorm: update.gradientNorm, examplesPerSecond: rate)
+                }
+            }
+            let after = try evaluate(dev)
+            guard after.loss.isFinite else {
+                throw TrainingError.nonFiniteLoss(step: step, epoch: epoch, value: Float(after.loss), checkpoint: run.checkpointPathIfPresent)
+            }
+            evaluations.append(EpochEvaluation(epoch: epoch + 1, step: step, evaluation: after))
+            progress.line("dev after epoch \(epoch + 1): \(after.summary)")
+            try run.logEvaluation(after, epoch: epoch + 1, step: step)
+            try run.saveCheckpoint(parameters: parameters, optimizer: optimizer,
+                                   state: CheckpointState(epoch: epoch + 1, step: step, seed: options.seed,
+                                                          trainSeconds: trainSeconds, options: options,
+                                                          evaluations: evaluations))
+        }
+        try run.writePlots(totalSteps: totalSteps, optimizer: optimizer)
+        let last = evaluations.last!.evaluation
+        return TrainingSummary(accuracy: last.accuracy, f1: last.f1, loss: last.loss, trainSeconds: trainSeconds,
+                               steps: step, epochs: options.epochs,
+                               examplesPerSecond: trainSeconds > 0 ? Double(train.count * options.epochs) / trainSeconds : 0,
+                               evaluations: evaluations)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// How a fine-tuning run goes: the knobs `bertc train` exposes. Optimizer and schedule are
+/// described separately by an `OptimizationConfig`.
+public struct TrainingOptions: Codable, Hashable, Sendable {
+    public var epochs: Int = 3
+    public var batchSize: Int = 32
+    /// Longest packed sequence; longer pairs are truncated.
+    public var maxSequenceLength: Int = 128
+    /// Sequence-length buckets (ascending); batches are padded to their bucket, not to
+    /// `maxSequenceLength`. `[maxSequenceLength]` turns bucketing off.
+    public var buckets: [Int] = [32, 64, 96, 128]
+    public var seed: UInt64 = 0
+    /// Evaluation batch size.
+    public var evalBatchSize: Int = 64
+    /// Steps between metric lines in `metrics.jsonl` and TensorBoard.
+    public var logEvery: Int = 10
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, batchSize = "batch_size", maxSequenceLength = "max_seq_length", buckets, seed
+        case evalBatchSize = "eval_batch_size", logEvery = "log_every"
+    }
+
+    /// The buckets clipped to the maximum length, which is always the last bucket.
+    public var effectiveBuckets: [Int] {
+        Array(Set(buckets.filter { $0 < maxSequenceLength } + [maxSequenceLength])).sorted()
+    }
+}
+
+/// Errors of a training run; each says what to do.
+public enum TrainingError: Error, CustomStringConvertible {
+    case nonFiniteLoss(step: Int, epoch: Int, value: Float, checkpoint: String?)
+    case badCheckpoint(String, String)
+    case noExamples(String)
+    case io(String, String)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let step, let epoch, let value, let checkpoint):
+            let kept = checkpoint.map { "; the last good checkpoint is intact at \($0)" } ?? "; no checkpoint had been written yet"
+            return "loss became \(value) at step \(step) (epoch \(epoch + 1)); training stopped\(kept). Try a lower learning rate."
+        case .badCheckpoint(let path, let why): return "cannot resume from \(path): \(why)"
+        case .noExamples(let what): return "no examples in \(what)"
+        case .io(let path, let why): return "cannot write \(path): \(why)"
+        }
+    }
+}

@@ -1,0 +1,82 @@
+// `bertc inspect PATH`: what a weights file holds. Today: safetensors files and TensorFlow
+// checkpoints. Each kind of file is one case of `Inspection`; bundles and ONNX models are
+// added as further cases with their own detection, JSON and text.
+
+import ArgumentParser
+import BertModel
+import Foundation
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the tensors of a safetensors file or TensorFlow checkpoint.",
+        discussion: """
+            PATH is a .safetensors file, a TensorFlow checkpoint (its .index file or its prefix), \
+            or a model directory holding either. Prints each tensor's name, dtype and shape and the \
+            number of parameters (elements of floating-point tensors).
+            """)
+
+    @Argument(help: "The file, checkpoint prefix or model directory to inspect.")
+    var path: String
+
+    @Flag(help: "Print one JSON object on stdout instead of text.")
+    var json = false
+
+    func validate() throws {
+        let files = FileManager.default
+        guard files.fileExists(atPath: path) || files.fileExists(atPath: path + ".index") else {
+            throw ValidationError("\(path): no such file, directory or checkpoint prefix")
+        }
+    }
+
+    func run() throws {
+        let inspection = try Inspection(url: URL(fileURLWithPath: path))
+        print(json ? try inspection.json() : inspection.text())
+    }
+}
+
+/// What `bertc inspect` found at a path, one case per kind of file it understands.
+enum Inspection {
+    case checkpoint(CheckpointListing)
+
+    init(url: URL) throws {
+        self = .checkpoint(try CheckpointListing(url: url))
+    }
+
+    /// One JSON object, keys sorted so that the output is stable.
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        switch self {
+        case .checkpoint(let listing):
+            return String(decoding: try encoder.encode(listing), as: UTF8.self)
+        }
+    }
+
+    /// An aligned table for people.
+    func text() -> String {
+        switch self {
+        case .checkpoint(let listing):
+            let kind = listing.format == .safetensors ? "safetensors" : "TensorFlow checkpoint"
+            let width = listing.tensors.map(\.name.count).max() ?? 0
+            var lines = ["\(listing.path): \(kind), \(listing.tensors.count) tensors"]
+            for tensor in listing.tensors {
+                let name = tensor.name.padding(toLength: max(width, tensor.name.count), withPad: " ", startingAt: 0)
+                let dtype = tensor.dtype.padding(toLength: 5, withPad: " ", startingAt: 0)
+                lines.append("  \(name)  \(dtype) [" + tensor.shape.map(String.init).joined(separator: ", ") + "]")
+            }
+            lines.append("parameters: \(formatted(listing.parameters))")
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+/// 11170560 -> "11,170,560".
+private func formatted(_ n: Int) -> String {
+    let digits = Array(String(n))
+    var out = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+        out.append(digit)
+    }
+    return out
+}

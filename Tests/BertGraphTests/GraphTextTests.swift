@@ -1,0 +1,116 @@
+import XCTest
+@testable import BertGraph
+
+final class GraphTextTests: XCTestCase {
+    func testRoundTripCoversEveryOp() throws {
+        let g = try everyOpGraph()
+        XCTAssertEqual(Set(g.nodes.map(\.op.name)), Set(Op.parsableNames), "the fixture must apply every op")
+        let text = GraphPrinter.render(g)
+        let parsed = try GraphParser.parse(text)
+        XCTAssertEqual(parsed, g)
+        XCTAssertEqual(GraphPrinter.render(parsed), text)
+        XCTAssertTrue(text.contains("%\"scaled value\": f32[batch, seq, 8] = scale[factor=0.33333334](%emb.prod)"), text)
+        XCTAssertTrue(text.contains("= layer_norm_grad[epsilon=1e-12](%ddrop, %dense, LayerNorm.weight)"), text)
+        XCTAssertTrue(text.contains("%dln:1: f32[8]"), text)
+        XCTAssertTrue(text.contains("reshape[shape=[batch, seq, 2, 4]](%ln)"), text)
+        XCTAssertTrue(text.contains("transpose[perm=[0, 2, 1, 3]](%q.heads)"), text)
+        XCTAssertTrue(text.contains("output \"echo ids\" = input_ids"), text)
+    }
+
+    func testSpecialisedGraphRoundTrips() throws {
+        let g = try everyOpGraph(batch: .fixed(2), seq: .fixed(5))
+        XCTAssertEqual(try GraphParser.parse(GraphPrinter.render(g)), g)
+    }
+
+    func testFloatAttributesRoundTripBitForBit() throws {
+        let floats: [Float] = [1e-12, 1e20, -0.0, .infinity, -.infinity, 0.1, 1 / 3, .leastNonzeroMagnitude,
+                               .greatestFiniteMagnitude, -10000, 0.125, Float(1).nextUp]
+        for f in floats {
+            for op in [Op.scale(f), .layerNorm(epsilon: f), .dropout(rate: f, stream: 7), .fill(value: f, shape: [.batch, .fixed(1)])] {
+                let back = try Op(name: op.name, attributes: op.attributes)
+                XCTAssertEqual(back, op)
+                XCTAssertEqual(back.attributes.map(\.1), op.attributes.map(\.1))
+            }
+            guard case .scale(let g) = try Op(name: "scale", attributes: Op.scale(f).attributes) else { return XCTFail() }
+            XCTAssertEqual(g.bitPattern, f.bitPattern, "\(f)")
+        }
+    }
+
+    func testQuotedNamesRoundTrip() throws {
+        var g = Graph(name: "odd names")
+        let x = g.addInput("x \"quoted\" \\ back", .f32(.fixed(2)))
+        let y = try g.apply1(.tanh, [x], name: "ends with colon:")
+        let z = try g.apply1(.tanh, [y], name: ":starts")
+        g.addOutput("out #1", z)
+        let text = GraphPrinter.render(g)
+        XCTAssertEqual(try GraphParser.parse(text), g, text)
+    }
+
+    func testOutputTypesMayBeLeftOut() throws {
+        let text = """
+        graph hand {
+          input x: f32[batch, 8]   # a comment
+          param w: f32[4, 8]
+          %y = matmul[transpose_a=false, transpose_b=true](x, w)
+          %z, %z:1, %z:2 = layer_norm_grad[epsilon=0.001](%y, %y, b)
+          param b: f32[4]
+          output z = %z
+        }
+        """
+        XCTAssertThrowsError(try GraphParser.parse(text)) { e in
+            XCTAssertEqual(e as? GraphError, .parse(line: 5, message: "value b is not declared on an earlier line"))
+        }
+        let fixed = text.replacingOccurrences(of: "(%y, %y, b)", with: "(%y, %y, w)")
+        XCTAssertThrowsError(try GraphParser.parse(fixed)) { e in
+            // gamma [4, 8] does not fit x [batch, 4]: the error names line, node, op and shapes.
+            guard case .parse(5, let m)? = e as? GraphError else { return XCTFail("\(e)") }
+            XCTAssertTrue(m.contains("node z (layer_norm_grad)") && m.contains("[4, 8]"), m)
+        }
+        let good = text.replacingOccurrences(of: "  param b: f32[4]\n", with: "")
+            .replacingOccurrences(of: "param w: f32[4, 8]", with: "param w: f32[4, 8]\n  param b: f32[4]")
+        let g = try GraphParser.parse(good)
+        XCTAssertEqual(g.values[g.value(named: "z:1")!].type, .f32(.fixed(4)))
+        XCTAssertEqual(g.values[g.value(named: "y")!].type, .f32(.batch, .fixed(4)))
+    }
+
+    /// Each broken text with the line and a phrase its error must contain.
+    func testParseErrorsNameTheLine() throws {
+        let header = "graph t {\n  input x: f32[batch, 8]\n  param w: f32[8, 8]\n"
+        let cases: [(String, Int, String)] = [
+            ("graf t {\n}\n", 1, "expected 'graph', found 'graf'"),
+            (header + "  %y: f32[batch, 8] = frobnicate(x)\n}\n", 4, "unknown op 'frobnicate'"),
+            (header + "  %y: f32[batch, 8] = tanh(x\n}\n", 4, "expected ')', found end of line"),
+            (header + "  %y: f32[batch, 8] = tanh(%x)\n}\n", 4, "x is an input or parameter; write it without '%'"),
+            (header + "  %y: f32[batch, 8] = tanh(q)\n}\n", 4, "value q is not declared on an earlier line"),
+            (header + "  %y: f32[batch, 8] = tanh(x)\n  %y: f32[batch, 8] = tanh(x)\n}\n", 5, "value y is already declared on line 4"),
+            (header + "  %y: f32[batch, 8] = scale[factr=2](x)\n}\n", 4, "op scale needs attribute 'factor'"),
+            (header + "  %y: f32[batch, 8] = scale[factor=2, extra=1](x)\n}\n", 4, "op scale has no attribute 'extra'"),
+            (header + "  %y: f32[batch, 8] = scale[factor=two](x)\n}\n", 4, "factor=two: expected a number"),
+            (header + "  %y: g32[batch, 8] = tanh(x)\n}\n", 4, "unknown element type 'g32'"),
+            (header + "  %y: f32[batch, 9] = tanh(x)\n}\n", 4, "shape error at node y (tanh): y is declared f32[batch, 9], the rule gives f32[batch, 8]"),
+            (header + "  %y: f32[batch, 8] = matmul[transpose_a=false, transpose_b=false](x, x)\n}\n", 4, "shape error at node y (matmul): inner dims differ: [batch, 8] x [batch, 8]"),
+            (header + "  %y = tanh(x, w)\n}\n", 4, "node y (tanh) takes 1 inputs, got 2"),
+            (header + "  output y = %nope\n}\n", 4, "value %nope is not declared"),
+            (header + "  %y = tanh(x)\n", 5, "expected '}' closing the graph"),
+            (header + "}\n  input z: f32[1]\n", 5, "expected nothing after the graph's closing '}'"),
+            (header + "  %y = tanh(x) junk\n}\n", 4, "expected end of line, found 'junk'"),
+            (header + "  %\"y = tanh(x)\n}\n", 4, "closing a quoted name"),
+            (header + "  input z: f32[batch, -1]\n}\n", 4, "dim -1 is negative"),
+            (header + "  bogus\n}\n", 4, "expected 'input', 'param', 'output'"),
+        ]
+        for (text, line, phrase) in cases {
+            XCTAssertThrowsError(try GraphParser.parse(text), phrase) { e in
+                guard case .parse(let l, let m)? = e as? GraphError else { return XCTFail("\(e)") }
+                XCTAssertEqual(l, line, "\(phrase): \(m)")
+                XCTAssertTrue(m.contains(phrase), "expected '\(phrase)' in: \(m)")
+            }
+        }
+    }
+
+    func testRandomGraphsRoundTrip() throws {
+        for seed in 0..<100 as Range<UInt64> {
+            let (g, _) = try randomGraph(seed: seed)
+            XCTAssertEqual(try GraphParser.parse(GraphPrinter.render(g)), g, "seed \(seed)")
+        }
+    }
+}

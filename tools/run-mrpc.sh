@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The main job: set up, fine-tune the pretrained MiniLM-L6 on GLUE MRPC with bertc's default
+# recipe, evaluate on dev, export ONNX and the native bundle, and verify both against the
+# trained model. Output goes to ${RUN:-runs/mrpc}.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+tools/setup.sh
+swift build -c release --product bertc
+bertc=("$(swift build -c release --show-bin-path)/bertc")
+model=${BERTC_MODEL_CACHE:-$HOME/.cache/bertc/models}/minilm-l6
+run=${RUN:-runs/mrpc}
+
+"${bertc[@]}" train --model "$model" --task mrpc --out "$run" "$@"
+"${bertc[@]}" eval --model "$run" --task mrpc --split dev
+"${bertc[@]}" export --format onnx --model "$run" --out "$run/export/model.onnx"
+"${bertc[@]}" export --format bundle --model "$run" --out "$run/export/bundle"
+"${bertc[@]}" verify --bundle "$run/export/bundle" --onnx "$run/export/model.onnx" --model "$run"
