@@ -1,20 +1,26 @@
 // Writes the fixtures that tools/tests/test_onnx_parity.py and test_onnx_fusion.py run with
 // ONNX Runtime: for each GELU form, a tiny BERT exported to `model.onnx`, its weights in HF
 // layout (`weights.bin`, raw little-endian float32, and `weights.json` with each tensor's
-// shape and element offset), and `config.json`.
+// shape and element offset), and `config.json`. Two variants are the test's own TinyBert
+// graph (`tiny-bert-*`); two are BertModel's BertBuilder graph (`bertc-*`) and also carry
+// the bertc interpreter's outputs for one padded batch (`interpreter.json` + `.bin`), so the
+// pytest compares ONNX Runtime with bertc itself as well as with numpy.
 //
 // Where: `$BERTC_ONNX_PARITY_DIR` when set, else `<package>/.build/onnx-parity`. CI runs
 // `swift test` before pytest, so the pytest finds the fixtures there; run alone, the pytest
 // runs this test itself with `BERTC_ONNX_PARITY_DIR` pointing at a temporary directory.
 
 import BertGraph
+import BertModel
+import BertPasses
+import BertRuntime
 import Foundation
 import XCTest
 @testable import BertExport
 
 final class ONNXParityFixtureTests: XCTestCase {
     /// Bumped when the fixture layout changes, so a pytest never reads a stale layout.
-    static let fixtureVersion = 1
+    static let fixtureVersion = 2
 
     static var fixtureDirectory: URL {
         if let dir = ProcessInfo.processInfo.environment["BERTC_ONNX_PARITY_DIR"], !dir.isEmpty {
@@ -42,9 +48,62 @@ final class ONNXParityFixtureTests: XCTestCase {
             try encoder.encode(config).write(to: dir.appendingPathComponent("config.json"))
             variants.append(dir.lastPathComponent)
         }
+        for gelu in [GeluApproximation.erf, .tanh] {
+            let dir = root.appendingPathComponent("bertc-\(gelu.rawValue)")
+            try writeBuilderFixture(gelu: gelu, to: dir)
+            variants.append(dir.lastPathComponent)
+        }
         let manifest: [String: Any] = ["version": Self.fixtureVersion, "variants": variants]
         try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys])
             .write(to: root.appendingPathComponent("manifest.json"), options: .atomic)
+    }
+
+    /// BertBuilder's inference graph with encoder outputs, random weights in a ParameterStore,
+    /// the export, and the interpreter's outputs for a batch of 3 rows of 7 tokens (padded).
+    private func writeBuilderFixture(gelu: GeluApproximation, to dir: URL) throws {
+        var tiny = TinyBertConfig()
+        tiny.gelu = gelu.rawValue
+        let config = BertConfig(vocabSize: tiny.vocabSize, hiddenSize: tiny.hidden, numHiddenLayers: tiny.layers,
+                                numAttentionHeads: tiny.heads, intermediateSize: tiny.intermediate,
+                                maxPositionEmbeddings: tiny.maxPositions, typeVocabSize: tiny.typeVocabSize,
+                                layerNormEps: tiny.epsilon, geluApproximation: gelu)
+        let graph = try BertBuilder.build(config, head: .classification(labels: tiny.labels),
+                                          options: GraphOptions(dropout: false, loss: false, encoderOutputs: true))
+        let weights = TinyBert.weights(for: graph, seed: gelu == .erf ? 3 : 4)
+        let store = try ParameterStore.matching(graph)
+        for (name, tensor) in weights { try store.set(name, tensor) }
+
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try ONNXExporter().write(graph: graph, parameters: store, to: dir.appendingPathComponent("model.onnx"))
+        try writeWeights(weights, to: dir)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(tiny).write(to: dir.appendingPathComponent("config.json"))
+
+        let (batch, seq) = (3, 7)
+        var rng = SplitMix64(seed: 7)
+        let lengths = [7, 5, 2]
+        let ids = (0..<(batch * seq)).map { _ in Int32(rng.next() % UInt64(tiny.vocabSize)) }
+        let types = (0..<(batch * seq)).map { i in Int32(i % seq >= 3 ? 1 : 0) }
+        let mask = (0..<(batch * seq)).map { i in Int32(i % seq < lengths[i / seq] ? 1 : 0) }
+        let inputs = ["input_ids": ids, "token_type_ids": types, "attention_mask": mask]
+            .mapValues { HostTensor(shape: [batch, seq], int32s: $0) }
+        let plan = try PlanMemory().run(graph, bindings: ["batch": batch, "seq": seq])
+        let outputs = try Interpreter(graph: graph, plan: plan, threads: 1).run(inputs: inputs, parameters: store)
+
+        var blob = Data()
+        var outputIndex: [String: Any] = [:]
+        var offset = 0
+        for name in outputs.keys.sorted() {
+            let floats = try XCTUnwrap(outputs[name]?.floats)
+            outputIndex[name] = ["shape": outputs[name]!.shape, "offset": offset]
+            blob.append(ONNXGraphBuilder.littleEndianBytes(floats))
+            offset += floats.count
+        }
+        let inputIndex = inputs.mapValues { t -> [String: Any] in ["shape": t.shape, "values": t.int32s!.map(Int.init)] }
+        try blob.write(to: dir.appendingPathComponent("interpreter.bin"))
+        try JSONSerialization.data(withJSONObject: ["inputs": inputIndex, "outputs": outputIndex], options: [.sortedKeys])
+            .write(to: dir.appendingPathComponent("interpreter.json"))
     }
 
     private func writeWeights(_ weights: [String: HostTensor], to dir: URL) throws {

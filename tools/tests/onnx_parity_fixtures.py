@@ -15,7 +15,7 @@ import tempfile
 
 import numpy as np
 
-FIXTURE_VERSION = 1
+FIXTURE_VERSION = 2
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -63,6 +63,22 @@ def random_inputs(config, batch, seq, seed):
     lengths = [max(1, seq - (seq * b) // max(batch, 1)) for b in range(batch)]
     mask = np.array([[1 if j < n else 0 for j in range(seq)] for n in lengths], dtype=np.int64)
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def load_interpreter_run(directory):
+    """(int64 inputs, {output: float32 array}) that the bertc interpreter produced for this
+    fixture, or None for fixtures without an interpreter run."""
+    index_path = directory / "interpreter.json"
+    if not index_path.is_file():
+        return None
+    index = json.loads(index_path.read_text())
+    blob = np.fromfile(directory / "interpreter.bin", dtype="<f4")
+    inputs = {name: np.array(e["values"], dtype=np.int64).reshape(e["shape"]) for name, e in index["inputs"].items()}
+    outputs = {}
+    for name, e in index["outputs"].items():
+        count = int(np.prod(e["shape"]))
+        outputs[name] = blob[e["offset"]:e["offset"] + count].reshape(e["shape"])
+    return inputs, outputs
 
 
 # MARK: - numpy reference (float64), BertForSequenceClassification as in CONTRACTS.md

@@ -1,5 +1,6 @@
 """ONNX Runtime on bertc's ONNX export of a tiny BERT (2 layers, hidden 32, 4 heads, erf and
-tanh GELU) against an independent numpy float64 forward pass of the same weights.
+tanh GELU) against an independent numpy float64 forward pass of the same weights, and, for
+the BertBuilder variants (`bertc-*`), against the bertc interpreter's own outputs.
 
 Tolerance: max |ort - reference| <= 1e-5 on logits, pooled_output and sequence_output, with
 ORT's graph optimizations off and fully on (the latter runs ORT's own fusions).
@@ -10,7 +11,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from onnx_parity_fixtures import fixture_variants, load_fixture, random_inputs, reference_forward
+from onnx_parity_fixtures import (fixture_variants, load_fixture, load_interpreter_run, random_inputs,
+                                  reference_forward)
 
 TOLERANCE = 1e-5
 VARIANTS = fixture_variants()
@@ -49,3 +51,27 @@ def test_onnxruntime_matches_reference(name, directory, level):
             assert got[key].shape == want.shape, key
             error = float(np.max(np.abs(got[key].astype(np.float64) - want)))
             assert error <= TOLERANCE, f"{name} {key} batch={batch} seq={seq}: max abs error {error:.3g}"
+
+
+INTERPRETER_VARIANTS = [v for v in VARIANTS if load_interpreter_run(v[1]) is not None]
+
+
+@pytest.mark.parametrize("name,directory", INTERPRETER_VARIANTS, ids=[v[0] for v in INTERPRETER_VARIANTS])
+def test_onnxruntime_matches_bertc_interpreter(name, directory):
+    config, weights = load_fixture(directory)
+    inputs, interpreter = load_interpreter_run(directory)
+    session = ort.InferenceSession(str(directory / "model.onnx"), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    got = dict(zip(names, session.run(names, inputs)))
+    expected = reference_forward(config, weights, inputs)
+    assert set(interpreter) == {"logits", "pooled_output", "sequence_output"}
+    for key, theirs in interpreter.items():
+        error = float(np.max(np.abs(got[key].astype(np.float64) - theirs)))
+        assert error <= TOLERANCE, f"{name} {key}: ORT vs interpreter max abs error {error:.3g}"
+        error = float(np.max(np.abs(theirs.astype(np.float64) - expected[key])))
+        assert error <= TOLERANCE, f"{name} {key}: interpreter vs numpy max abs error {error:.3g}"
+
+
+def test_builder_variants_present():
+    """The BertBuilder + interpreter fixtures exist (guards against silently skipping them)."""
+    assert len(INTERPRETER_VARIANTS) == 2, [v[0] for v in VARIANTS]
