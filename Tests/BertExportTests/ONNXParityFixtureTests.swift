@@ -20,7 +20,7 @@ import XCTest
 
 final class ONNXParityFixtureTests: XCTestCase {
     /// Bumped when the fixture layout changes, so a pytest never reads a stale layout.
-    static let fixtureVersion = 2
+    static let fixtureVersion = 3
 
     static var fixtureDirectory: URL {
         if let dir = ProcessInfo.processInfo.environment["BERTC_ONNX_PARITY_DIR"], !dir.isEmpty {
@@ -47,6 +47,19 @@ final class ONNXParityFixtureTests: XCTestCase {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(config).write(to: dir.appendingPathComponent("config.json"))
             variants.append(dir.lastPathComponent)
+            if gelu == "erf" {
+                // The same model with its weights in `model.onnx.data` (the >2 GiB code path).
+                let external = root.appendingPathComponent("tiny-bert-erf-external-data")
+                try FileManager.default.createDirectory(at: external, withIntermediateDirectories: true)
+                var options = ONNXExportOptions()
+                options.externalDataThreshold = 1024
+                let summary = try ONNXExporter(options: options)
+                    .write(graph: graph, weights: weights, to: external.appendingPathComponent("model.onnx"))
+                XCTAssertNotNil(summary.externalDataPath)
+                try writeWeights(weights, to: external)
+                try encoder.encode(config).write(to: external.appendingPathComponent("config.json"))
+                variants.append(external.lastPathComponent)
+            }
         }
         for gelu in [GeluApproximation.erf, .tanh] {
             let dir = root.appendingPathComponent("bertc-\(gelu.rawValue)")

@@ -15,7 +15,7 @@ import tempfile
 
 import numpy as np
 
-FIXTURE_VERSION = 2
+FIXTURE_VERSION = 3
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
