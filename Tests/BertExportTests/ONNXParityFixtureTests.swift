@@ -71,6 +71,38 @@ final class ONNXParityFixtureTests: XCTestCase {
             .write(to: root.appendingPathComponent("manifest.json"), options: .atomic)
     }
 
+    /// The pretrained MiniLM-L6 (from `tools/setup.sh model`) with a seeded 2-label head:
+    /// exported to `minilm-l6/model.onnx` with the interpreter's outputs for a padded batch.
+    func testWritePretrainedFixture() throws {
+        let cache = ProcessInfo.processInfo.environment["BERTC_MODEL_CACHE"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/bertc/models")
+        let modelDir = cache.appendingPathComponent("minilm-l6")
+        guard FileManager.default.fileExists(atPath: modelDir.appendingPathComponent("model.safetensors").path) else {
+            throw XCTSkip("the pretrained model is missing at \(modelDir.path): run tools/setup.sh model")
+        }
+        let model = try ModelDirectory.open(modelDir.path)
+        let graph = try BertBuilder.build(model.config, head: .classification(labels: 2),
+                                          options: GraphOptions(dropout: false, loss: false, encoderOutputs: true))
+        let store = try ParameterStore.matching(graph)
+        _ = try model.loadParameters(into: store, seed: 11)
+        let dir = Self.fixtureDirectory.appendingPathComponent("minilm-l6")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try ONNXExporter().write(graph: graph, parameters: store, to: dir.appendingPathComponent("model.onnx"))
+        let config = ["heads": model.config.numAttentionHeads, "hidden": model.config.hiddenSize,
+                      "layers": model.config.numHiddenLayers, "vocabSize": model.config.vocabSize]
+        try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+            .write(to: dir.appendingPathComponent("config.json"))
+
+        let (batch, seq) = (2, 12)
+        var rng = SplitMix64(seed: 9)
+        let lengths = [12, 6]
+        let ids = (0..<(batch * seq)).map { i in i % seq == 0 ? 101 : Int32(1000 + rng.next() % 20000) }
+        let types = (0..<(batch * seq)).map { i in Int32(i % seq >= 4 ? 1 : 0) }
+        let mask = (0..<(batch * seq)).map { i in Int32(i % seq < lengths[i / seq] ? 1 : 0) }
+        try writeInterpreterRun(graph: graph, store: store, batch: batch, seq: seq,
+                                inputs: ["input_ids": ids, "token_type_ids": types, "attention_mask": mask], to: dir)
+    }
+
     /// BertBuilder's inference graph with encoder outputs, random weights in a ParameterStore,
     /// the export, and the interpreter's outputs for a batch of 3 rows of 7 tokens (padded).
     private func writeBuilderFixture(gelu: GeluApproximation, to dir: URL) throws {
@@ -99,8 +131,16 @@ final class ONNXParityFixtureTests: XCTestCase {
         let ids = (0..<(batch * seq)).map { _ in Int32(rng.next() % UInt64(tiny.vocabSize)) }
         let types = (0..<(batch * seq)).map { i in Int32(i % seq >= 3 ? 1 : 0) }
         let mask = (0..<(batch * seq)).map { i in Int32(i % seq < lengths[i / seq] ? 1 : 0) }
-        let inputs = ["input_ids": ids, "token_type_ids": types, "attention_mask": mask]
-            .mapValues { HostTensor(shape: [batch, seq], int32s: $0) }
+        try writeInterpreterRun(graph: graph, store: store, batch: batch, seq: seq,
+                                inputs: ["input_ids": ids, "token_type_ids": types, "attention_mask": mask], to: dir)
+    }
+
+    /// Runs the bertc interpreter on `inputs` (int32 `[batch, seq]`) and writes them with the
+    /// outputs: `interpreter.json` (inputs as integers, outputs' shapes and element offsets)
+    /// and `interpreter.bin` (outputs, raw little-endian float32).
+    private func writeInterpreterRun(graph: Graph, store: ParameterStore, batch: Int, seq: Int,
+                                     inputs rawInputs: [String: [Int32]], to dir: URL) throws {
+        let inputs = rawInputs.mapValues { HostTensor(shape: [batch, seq], int32s: $0) }
         let plan = try PlanMemory().run(graph, bindings: ["batch": batch, "seq": seq])
         let outputs = try Interpreter(graph: graph, plan: plan, threads: 1).run(inputs: inputs, parameters: store)
 

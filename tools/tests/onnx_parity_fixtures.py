@@ -26,8 +26,18 @@ def _current(directory):
     return json.loads(manifest.read_text()).get("version") == FIXTURE_VERSION
 
 
+_variants = None
+
+
 def fixture_variants():
     """[(name, directory)] of the exported tiny BERTs (one per GELU form)."""
+    global _variants
+    if _variants is None:
+        _variants = _find_variants()
+    return _variants
+
+
+def _find_variants():
     candidates = []
     if os.environ.get("BERTC_ONNX_PARITY_DIR"):
         candidates.append(pathlib.Path(os.environ["BERTC_ONNX_PARITY_DIR"]))
@@ -41,6 +51,13 @@ def fixture_variants():
         assert _current(directory), f"the Swift fixture test wrote no manifest in {directory}"
     manifest = json.loads((directory / "manifest.json").read_text())
     return [(name, directory / name) for name in manifest["variants"]]
+
+
+def pretrained_fixture():
+    """The MiniLM-L6 export (`minilm-l6/`), written beside the tiny fixtures when the
+    pretrained model is installed (tools/setup.sh model), else None."""
+    directory = fixture_variants()[0][1].parent / "minilm-l6"
+    return directory if (directory / "interpreter.json").is_file() else None
 
 
 def load_fixture(directory):

@@ -13,7 +13,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from onnx_parity_fixtures import fixture_variants, load_fixture, random_inputs, reference_forward
+import json
+
+from onnx_parity_fixtures import (fixture_variants, load_fixture, load_interpreter_run, pretrained_fixture,
+                                  random_inputs, reference_forward)
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from onnx_fusion_report import fusion_counts  # noqa: E402
@@ -44,3 +47,25 @@ def test_ort_optimizer_fuses_everything(name, directory, tmp_path):
     for key in ("logits", "pooled_output"):
         error = float(np.max(np.abs(got[key].astype(np.float64) - expected[key])))
         assert error <= TOLERANCE, f"{name} fused {key}: max abs error {error:.3g}"
+
+
+def test_ort_optimizer_fuses_pretrained_minilm(tmp_path):
+    """MiniLM-L6: 6 Attention, 12 SkipLayerNormalization, 6 BiasGelu, 1 EmbedLayerNormalization,
+    and the fused model still matches the bertc interpreter within 1e-5."""
+    pytest.importorskip("sympy", reason="onnxruntime.transformers' optimizer needs sympy")
+    directory = pretrained_fixture()
+    if directory is None:
+        pytest.skip("no MiniLM-L6 export: the pretrained model is not installed (tools/setup.sh model)")
+    config = json.loads((directory / "config.json").read_text())
+    optimized = tmp_path / "optimized.onnx"
+    counts = fusion_counts(str(directory / "model.onnx"), config["heads"], config["hidden"], str(optimized))
+    layers = config["layers"]
+    assert (counts["EmbedLayerNormalization"], counts["Attention"], counts["SkipLayerNormalization"],
+            counts["BiasGelu"]) == (1, layers, 2 * layers, layers), counts
+    inputs, interpreter = load_interpreter_run(directory)
+    session = ort.InferenceSession(str(optimized), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    got = dict(zip(names, session.run(names, inputs)))
+    for key in ("logits", "pooled_output"):
+        error = float(np.max(np.abs(got[key] - interpreter[key])))
+        assert error <= TOLERANCE, f"fused minilm-l6 {key}: max abs error {error:.3g}"

@@ -11,8 +11,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from onnx_parity_fixtures import (fixture_variants, load_fixture, load_interpreter_run, random_inputs,
-                                  reference_forward)
+from onnx_parity_fixtures import (fixture_variants, load_fixture, load_interpreter_run, pretrained_fixture,
+                                  random_inputs, reference_forward)
 
 TOLERANCE = 1e-5
 VARIANTS = fixture_variants()
@@ -75,3 +75,25 @@ def test_onnxruntime_matches_bertc_interpreter(name, directory):
 def test_builder_variants_present():
     """The BertBuilder + interpreter fixtures exist (guards against silently skipping them)."""
     assert len(INTERPRETER_VARIANTS) == 2, [v[0] for v in VARIANTS]
+
+
+@pytest.mark.parametrize("level", ["disabled", "all"])
+def test_pretrained_minilm_matches_bertc_interpreter(level):
+    """The real MiniLM-L6 (6 layers, hidden 384) with a seeded 2-label head: ORT on the export
+    against the bertc interpreter, max abs error <= 1e-5 on every output."""
+    directory = pretrained_fixture()
+    if directory is None:
+        pytest.skip("no MiniLM-L6 export: the pretrained model is not installed (tools/setup.sh model)")
+    onnx.checker.check_model(str(directory / "model.onnx"), full_check=True)
+    inputs, interpreter = load_interpreter_run(directory)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = {
+        "disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }[level]
+    session = ort.InferenceSession(str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    got = dict(zip(names, session.run(names, inputs)))
+    for key, theirs in interpreter.items():
+        error = float(np.max(np.abs(got[key] - theirs)))
+        assert error <= TOLERANCE, f"minilm-l6 {key}: ORT vs interpreter max abs error {error:.3g}"
