@@ -82,6 +82,6 @@ public final class Predictor {
 /// The memory planner every compiled graph uses.
 public enum Planning {
     public static func plan(_ graph: Graph, _ bindings: [String: Int]) throws -> MemoryPlan {
-        try MemoryPlan.naive(graph, bindings: bindings)
+        try PlanMemory().run(graph, bindings: bindings)
     }
 }

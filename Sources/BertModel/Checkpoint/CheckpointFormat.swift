@@ -57,10 +57,3 @@ public enum CheckpointFormat: String, Sendable, CaseIterable {
         return head[head.startIndex + 8] == UInt8(ascii: "{")
     }
 }
-
-extension CheckpointReader {
-    /// The format of this reader's file.
-    public var format: CheckpointFormat {
-        self is TFCheckpointReader ? .tfCheckpoint : .safetensors
-    }
-}

@@ -80,7 +80,8 @@ public enum CheckpointLoader {
                     continue
                 }
                 if let other = sources[parameter] {
-                    throw CheckpointError.duplicateParameter(file: file, parameter: parameter, tensors: [other.info.name, info.name])
+                    throw CheckpointError.duplicateParameter(
+                        file: file, parameter: parameter, tensors: [other.info.name, info.name])
                 }
                 sources[parameter] = (info, transposed)
             }
@@ -99,7 +100,8 @@ public enum CheckpointLoader {
             }
             let stored = transposed ? shape.reversed() : shape
             guard info.shape == stored, !transposed || shape.count == 2 else {
-                throw CheckpointError.wrongShape(file: file, tensor: info.name, parameter: name, expected: stored, found: info.shape)
+                throw CheckpointError.wrongShape(
+                    file: file, tensor: info.name, parameter: name, expected: stored, found: info.shape)
             }
         }
 

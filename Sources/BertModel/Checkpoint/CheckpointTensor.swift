@@ -63,6 +63,8 @@ public struct CheckpointTensorInfo: Hashable, Sendable {
 public protocol CheckpointReader: AnyObject {
     /// The path shown in errors and listings.
     var path: String { get }
+    /// The file format, which also decides the naming family.
+    var format: CheckpointFormat { get }
     /// Every tensor, sorted by name.
     var tensors: [CheckpointTensorInfo] { get }
     /// The values of one tensor, converted to a `HostTensor`.

@@ -100,8 +100,11 @@ struct LevelDBTable {
             let entriesEnd = block.endIndex - 4 - 4 * restartCount
             var cursor = ByteCursor(block[block.startIndex..<entriesEnd])
             var restarts = ByteCursor(block[entriesEnd..<(block.endIndex - 4)])
-            for _ in 0..<restartCount where Int(try restarts.readFixed32()) > entriesEnd - block.startIndex {
-                throw ByteCursorError(detail: "restart point past the entries")
+            for _ in 0..<restartCount {
+                let restart = Int(try restarts.readFixed32())
+                guard restart <= entriesEnd - block.startIndex else {
+                    throw ByteCursorError(detail: "restart point \(restart) lies past the entries")
+                }
             }
             var entries: [(key: [UInt8], value: ArraySlice<UInt8>)] = []
             var key: [UInt8] = []

@@ -17,6 +17,7 @@ public final class SafetensorsReader: CheckpointReader {
     static let maximumHeaderLength = 100_000_000
 
     public let path: String
+    public var format: CheckpointFormat { .safetensors }
     /// Every tensor, sorted by name.
     public let tensors: [CheckpointTensorInfo]
     /// The optional `__metadata__` map of the header.
@@ -42,7 +43,7 @@ public final class SafetensorsReader: CheckpointReader {
         metadata = header.metadata
         var infos: [String: CheckpointTensorInfo] = [:]
         var ranges: [String: Range<Int>] = [:]
-        for (name, entry) in header.entries {
+        for (name, entry) in header.entries.sorted(by: { $0.key < $1.key }) {
             let info = CheckpointTensorInfo(name: name, dtype: Self.dtype(named: entry.dtype), shape: entry.shape)
             infos[name] = info
             ranges[name] = try Self.validatedRange(entry, info: info, header: header, fileSize: data.count, path: path)
@@ -137,7 +138,8 @@ public final class SafetensorsReader: CheckpointReader {
         }
         let begin = entry.data_offsets[0], end = entry.data_offsets[1]
         guard begin >= 0, begin <= end else {
-            throw CheckpointError.malformedTensor(file: path, tensor: name, detail: "data_offsets [\(begin), \(end)] are not a range")
+            throw CheckpointError.malformedTensor(
+                file: path, tensor: name, detail: "data_offsets [\(begin), \(end)] are not a range")
         }
         let dataLength = fileSize - header.dataStart
         guard end <= dataLength else {
@@ -158,7 +160,8 @@ public final class SafetensorsReader: CheckpointReader {
         guard end - begin == expected else {
             throw CheckpointError.malformedTensor(
                 file: path, tensor: name,
-                detail: "\(entry.dtype) \(entry.shape) needs \(expected) bytes but data_offsets [\(begin), \(end)] hold \(end - begin)")
+                detail: "\(entry.dtype) \(entry.shape) needs \(expected) bytes "
+                    + "but data_offsets [\(begin), \(end)] hold \(end - begin)")
         }
         return (header.dataStart + begin)..<(header.dataStart + end)
     }

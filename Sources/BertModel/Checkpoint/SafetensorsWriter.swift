@@ -59,7 +59,8 @@ public enum SafetensorsWriter {
     /// Writes `bytes` to a temporary file next to `url`, flushes it, then renames it over `url`.
     static func writeAtomically(_ bytes: Data, to url: URL) throws {
         let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))")
+        let unique = "\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(unique)")
         do {
             try bytes.write(to: temporary)
             let handle = try FileHandle(forUpdating: temporary)

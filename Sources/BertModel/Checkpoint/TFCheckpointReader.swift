@@ -16,6 +16,7 @@ public final class TFCheckpointReader: CheckpointReader {
     public let prefix: URL
     /// The index path, shown in errors and listings.
     public let path: String
+    public var format: CheckpointFormat { .tfCheckpoint }
     /// Every tensor, sorted by name.
     public let tensors: [CheckpointTensorInfo]
     /// The index entries, by tensor name (exposed for tests and `bertc inspect`).
@@ -90,10 +91,14 @@ public final class TFCheckpointReader: CheckpointReader {
         guard let width = dtype.byteSize, dtype.hostDType != nil else {
             throw CheckpointError.unsupportedDType(file: path, tensor: name, dtype: dtype.description)
         }
-        let expected = entry.shape.reduce(width) { $0.multipliedReportingOverflow(by: $1).partialValue }
-        guard !entry.unknownRank, entry.size == expected else {
+        let expected = entry.shape.reduce(Optional(width)) { product, dim in
+            product.flatMap { $0.multipliedReportingOverflow(by: dim).overflow ? nil : $0 * dim }
+        }
+        guard !entry.unknownRank, let expected, entry.size == expected else {
             throw CheckpointError.malformedTensor(
-                file: path, tensor: name, detail: "\(dtype) \(entry.shape) needs \(expected) bytes but the index records \(entry.size)")
+                file: path, tensor: name,
+                detail: "\(dtype) \(entry.shape) needs \(expected.map(String.init) ?? "too many") bytes "
+                    + "but the index records \(entry.size)")
         }
         let shard = try shardData(entry.shardID)
         let shardPath = shardURL(entry.shardID).path
