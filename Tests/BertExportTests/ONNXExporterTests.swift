@@ -92,6 +92,25 @@ final class ONNXExporterTests: XCTestCase {
         XCTAssertThrowsError(try ONNXExporter(options: options).makeModel(graph: graph, weights: weights))
     }
 
+    /// Every exportable op form passes libonnx; a value stored with a leading unit dim is
+    /// squeezed once where its exact shape is needed, and a graph output gets its name.
+    func testEveryInferenceOpExports() throws {
+        let graph = try EveryInferenceOpGraph.build()
+        let weights = TinyBert.weights(for: graph)
+        _ = try ONNXExporter().modelData(graph: graph, weights: weights)
+        let model = try ONNXExporter().makeModel(graph: graph, weights: weights)
+        let counts = Dictionary(model.graph.node.map { ($0.opType, 1) }, uniquingKeysWith: +)
+        XCTAssertEqual(counts["Squeeze"], 1)
+        XCTAssertEqual(model.graph.output.map(\.name),
+                       ["narrow", "probs", "ctx_t", "moved", "inner", "gram", "projected", "position_embeddings"])
+        let squeeze = try XCTUnwrap(model.graph.node.first { $0.opType == "Squeeze" })
+        let identity = try XCTUnwrap(model.graph.node.first { $0.opType == "Identity" })
+        XCTAssertEqual(identity.input, squeeze.output)
+        XCTAssertEqual(identity.output, ["position_embeddings"])
+        XCTAssertTrue(model.graph.initializer.contains { $0.name == "plain.weight" })
+        XCTAssertTrue(model.graph.initializer.contains { $0.name == "dense.weight.transposed" })
+    }
+
     // MARK: - Errors
 
     func testTrainingOnlyOpIsRefused() throws {

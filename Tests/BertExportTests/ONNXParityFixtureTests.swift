@@ -20,7 +20,7 @@ import XCTest
 
 final class ONNXParityFixtureTests: XCTestCase {
     /// Bumped when the fixture layout changes, so a pytest never reads a stale layout.
-    static let fixtureVersion = 3
+    static let fixtureVersion = 4
 
     static var fixtureDirectory: URL {
         if let dir = ProcessInfo.processInfo.environment["BERTC_ONNX_PARITY_DIR"], !dir.isEmpty {
@@ -69,6 +69,21 @@ final class ONNXParityFixtureTests: XCTestCase {
         let manifest: [String: Any] = ["version": Self.fixtureVersion, "variants": variants]
         try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys])
             .write(to: root.appendingPathComponent("manifest.json"), options: .atomic)
+    }
+
+    /// EveryInferenceOpGraph exported to `every-op/model.onnx` with the interpreter's outputs.
+    func testWriteEveryOpFixture() throws {
+        let graph = try EveryInferenceOpGraph.build()
+        let store = try ParameterStore.matching(graph)
+        for (name, tensor) in TinyBert.weights(for: graph, seed: 5) { try store.set(name, tensor) }
+        let dir = Self.fixtureDirectory.appendingPathComponent("every-op")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try ONNXExporter().write(graph: graph, parameters: store, to: dir.appendingPathComponent("model.onnx"))
+        let (batch, seq) = (2, 5)
+        let ids = (0..<(batch * seq)).map { Int32(($0 * 7 + 3) % 10) }
+        let mask = (0..<(batch * seq)).map { i in Int32(i % seq < [5, 3][i / seq] ? 1 : 0) }
+        try writeInterpreterRun(graph: graph, store: store, batch: batch, seq: seq,
+                                inputs: ["input_ids": ids, "attention_mask": mask], to: dir)
     }
 
     /// The pretrained MiniLM-L6 (from `tools/setup.sh model`) with a seeded 2-label head:

@@ -15,7 +15,7 @@ import tempfile
 
 import numpy as np
 
-FIXTURE_VERSION = 3
+FIXTURE_VERSION = 4
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -53,11 +53,16 @@ def _find_variants():
     return [(name, directory / name) for name in manifest["variants"]]
 
 
-def pretrained_fixture():
-    """The MiniLM-L6 export (`minilm-l6/`), written beside the tiny fixtures when the
-    pretrained model is installed (tools/setup.sh model), else None."""
-    directory = fixture_variants()[0][1].parent / "minilm-l6"
+def extra_fixture(name):
+    """A fixture directory beside the tiny BERTs that carries an interpreter run (`every-op`;
+    `minilm-l6`, written only when the pretrained model is installed), else None."""
+    directory = fixture_variants()[0][1].parent / name
     return directory if (directory / "interpreter.json").is_file() else None
+
+
+def pretrained_fixture():
+    """The MiniLM-L6 export, or None when tools/setup.sh model has not installed the model."""
+    return extra_fixture("minilm-l6")
 
 
 def load_fixture(directory):

@@ -11,8 +11,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from onnx_parity_fixtures import (fixture_variants, load_fixture, load_interpreter_run, pretrained_fixture,
-                                  random_inputs, reference_forward)
+from onnx_parity_fixtures import (extra_fixture, fixture_variants, load_fixture, load_interpreter_run,
+                                  pretrained_fixture, random_inputs, reference_forward)
 
 TOLERANCE = 1e-5
 VARIANTS = fixture_variants()
@@ -97,3 +97,26 @@ def test_pretrained_minilm_matches_bertc_interpreter(level):
     for key, theirs in interpreter.items():
         error = float(np.max(np.abs(got[key] - theirs)))
         assert error <= TOLERANCE, f"minilm-l6 {key}: ORT vs interpreter max abs error {error:.3g}"
+
+
+@pytest.mark.parametrize("level", ["disabled", "all"])
+def test_every_inference_op_matches_bertc_interpreter(level):
+    """EveryInferenceOpGraph (every exportable op form, incl. transpose_a products, -1 reshape,
+    inner-axis select, squeezed position ids): ORT against the interpreter, max abs <= 1e-5."""
+    directory = extra_fixture("every-op")
+    assert directory is not None, "the Swift fixture test did not write every-op/"
+    onnx.checker.check_model(str(directory / "model.onnx"), full_check=True)
+    inputs, interpreter = load_interpreter_run(directory)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = {
+        "disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }[level]
+    session = ort.InferenceSession(str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    got = dict(zip(names, session.run(names, inputs)))
+    assert set(got) == set(interpreter)
+    for key, theirs in interpreter.items():
+        assert got[key].shape == theirs.shape, key
+        error = float(np.max(np.abs(got[key] - theirs)))
+        assert error <= TOLERANCE, f"every-op {key}: ORT vs interpreter max abs error {error:.3g}"
