@@ -81,9 +81,9 @@ struct ONNXEmitContext {
     }
 
     private func stored(_ v: ValueID) throws -> String {
+        // The exporter verifies the graph first, so every value is defined before it is read.
         guard let name = names[v] else {
-            throw ONNXExportError.unsupported(op: "?", node: graph.values[v].name,
-                                              detail: "value is read before any node defines it")
+            throw ONNXExportError.invalidGraph("value \(graph.values[v].name) is read before any node defines it")
         }
         return name
     }

@@ -123,6 +123,18 @@ final class ONNXExporterTests: XCTestCase {
         }
     }
 
+    func testMalformedGraphIsRefusedBeforeExport() throws {
+        var g = Graph(name: "broken")
+        let x = g.addInput("x", .f32(.batch, .fixed(4)))
+        let y = try g.apply1(.tanh, [x], name: "y")
+        g.nodes[0].inputs = [y]   // reads its own output
+        g.addOutput("y", y)
+        XCTAssertThrowsError(try ONNXExporter().modelData(graph: g, weights: [:])) { error in
+            guard case ONNXExportError.invalidGraph(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("before it is defined"), message)
+        }
+    }
+
     func testMissingAndMisShapedWeightsNameTheTensor() throws {
         let (graph, weights) = try tinyBert()
         var missing = weights
