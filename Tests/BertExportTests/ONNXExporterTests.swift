@@ -3,6 +3,7 @@
 // external data path round-trips.
 
 import BertGraph
+import BertModel
 import Foundation
 import XCTest
 @testable import BertExport
@@ -109,6 +110,28 @@ final class ONNXExporterTests: XCTestCase {
         XCTAssertEqual(identity.output, ["position_embeddings"])
         XCTAssertTrue(model.graph.initializer.contains { $0.name == "plain.weight" })
         XCTAssertTrue(model.graph.initializer.contains { $0.name == "dense.weight.transposed" })
+    }
+
+    /// BertBuilder's graphs: the evaluation graph exports once its loss is left out (the
+    /// `labels` input goes with it); the training graph is refused at its first dropout.
+    func testBertBuilderGraphs() throws {
+        let config = BertConfig(vocabSize: 40, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2,
+                                intermediateSize: 32, maxPositionEmbeddings: 8)
+        let evaluation = try BertBuilder.build(config, head: .classification(labels: 2), options: .evaluation)
+        let weights = TinyBert.weights(for: evaluation)
+        XCTAssertThrowsError(try ONNXExporter().modelData(graph: evaluation, weights: weights)) { error in
+            XCTAssertEqual(error as? ONNXExportError, .trainingOnlyOp(op: "softmax_cross_entropy", node: "loss"))
+        }
+        let logitsOnly = ONNXExporter(options: ONNXExportOptions(outputs: ["logits"]))
+        _ = try logitsOnly.modelData(graph: evaluation, weights: weights)
+        let model = try logitsOnly.makeModel(graph: evaluation, weights: weights)
+        XCTAssertEqual(model.graph.input.map(\.name), ["input_ids", "attention_mask", "token_type_ids"])
+
+        let training = try BertBuilder.build(config, head: .classification(labels: 2), options: .training)
+        XCTAssertThrowsError(try logitsOnly.modelData(graph: training, weights: weights)) { error in
+            guard case ONNXExportError.trainingOnlyOp(let op, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(op, "dropout")
+        }
     }
 
     // MARK: - Errors
