@@ -26,9 +26,10 @@ final class BundleRoundTripTests: XCTestCase {
         XCTAssertEqual(loaded.predictor.buckets, fixture.predictor.buckets)
         XCTAssertEqual(loaded.predictor.graph, fixture.predictor.graph, "the graph must survive print/parse exactly")
 
-        // The library entry point the predict command uses.
-        let viaEntryPoint = try BundlePrediction.run(bundle: bundle, pairs: Array(pairs.prefix(5)))
-        XCTAssertEqual(viaEntryPoint.logits, Array(expected.logits.prefix(5)))
+        // The library entry point the predict command uses. Logits depend on the batch a pair
+        // is in (its padded length), so compare with the model on the same five pairs.
+        let five = Array(pairs.prefix(5))
+        XCTAssertEqual(try BundlePrediction.run(bundle: bundle, pairs: five).logits, try fixture.predictor.predict(five).logits)
     }
 
     func testManifestDescribesTheSignatureAndFiles() throws {
