@@ -17,6 +17,11 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
     case badGraph(file: String, reason: String)
     /// The weights file does not match the graph's parameters.
     case weightMismatch(file: String, reason: String)
+    /// The vocabulary file cannot be used.
+    case badVocabulary(file: String, reason: String)
+    /// A freshly written export, read back, does not reproduce the model; nothing was
+    /// published.
+    case exportMismatch(path: String, maxAbsDiff: Float, tolerance: Float)
     /// A file could not be read or written.
     case io(file: String, reason: String)
     /// The inputs given to the signature are inconsistent.
@@ -42,6 +47,11 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
             return "bad bundle graph \(file): \(reason)"
         case .weightMismatch(let file, let reason):
             return "weights \(file) do not match the graph: \(reason)"
+        case .badVocabulary(let file, let reason):
+            return "bad bundle vocabulary \(file): \(reason)"
+        case .exportMismatch(let path, let diff, let tolerance):
+            return "the export to \(path) does not reproduce the model when read back (max abs diff \(diff), "
+                + "tolerance \(tolerance)); it was not written and anything already at \(path) is unchanged"
         case .io(let file, let reason):
             return "cannot access \(file): \(reason)"
         case .badInput(let reason):

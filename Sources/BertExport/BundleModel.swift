@@ -56,7 +56,7 @@ public final class BundleModel {
         let settings = manifest.tokenizer
         let tokenizer: BertTokenizer
         do { tokenizer = try BertTokenizer(vocabularyFile: vocabularyURL.path, lowercase: settings.lowercase) } catch {
-            throw BundleError.badManifest(file: vocabularyURL.path, reason: "\(error)")
+            throw BundleError.badVocabulary(file: vocabularyURL.path, reason: "\(error)")
         }
         try Self.checkTables(parameters, vocabularySize: tokenizer.vocabulary.count, maxLength: settings.maxSeqLength,
                              weights: weightsURL.path)

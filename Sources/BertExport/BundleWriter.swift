@@ -8,9 +8,10 @@
 //     vocab.txt            the WordPiece vocabulary, byte for byte as the model had it
 //
 // Stages: write every file into a staging directory beside the destination; hash them; write
-// the manifest last; then rename the staging directory into place (`ModelDirectory.replace`),
-// so a failure at any point leaves an existing bundle at the destination untouched and never
-// leaves a half-written one under the real name.
+// the manifest last; run the caller's check on the complete staged bundle (export reloads it
+// and compares it with the model); then rename the staging directory into place
+// (`ModelDirectory.replace`). A failure at any point, the check included, leaves an existing
+// bundle at the destination untouched and never leaves a half-written one under the real name.
 
 import BertGraph
 import BertModel
@@ -49,10 +50,12 @@ public enum BundleWriter {
     ///   - truncation: the truncation strategy the predictor's encoder uses.
     ///   - destination: the bundle directory. An existing bundle there is replaced only once
     ///     the new one is complete; any other existing non-empty directory or file is refused.
-    /// - Throws: `BundleError` naming the file.
+    ///   - check: runs on the complete bundle in its staging directory before it is moved into
+    ///     place; throwing aborts the write and leaves the destination as it was.
+    /// - Throws: `BundleError` naming the file, or what `check` throws.
     @discardableResult
     public static func write(_ predictor: Predictor, vocabulary: URL, truncation: TruncationStrategy = .longestFirst,
-                             to destination: URL) throws -> BundleWriteSummary {
+                             to destination: URL, check: (URL) throws -> Void = { _ in }) throws -> BundleWriteSummary {
         try checkReplaceable(destination)
         let fm = FileManager.default
         let parent = destination.deletingLastPathComponent()
@@ -67,6 +70,7 @@ public enum BundleWriter {
             let manifest = try writeFiles(predictor, vocabulary: vocabulary, truncation: truncation, into: staging)
             let manifestData = try manifest.encoded()
             try write(manifestData, to: staging.appendingPathComponent(manifestFile))
+            try check(staging)
             do { try ModelDirectory.replace(destination, with: staging) } catch {
                 throw BundleError.io(file: destination.path, reason: "cannot move the finished bundle into place: "
                     + error.localizedDescription)

@@ -9,11 +9,12 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export a model as ONNX or as a native bundle, and check the export against the model.",
         discussion: """
-            The model's classifier inference graph and weights are written under a temporary name \
-            and renamed into place, then reloaded and run on sample pairs (--input FILE.tsv, or a \
-            few built-in pairs). A bundle must reproduce the model's logits bit for bit; an ONNX \
+            The model's classifier inference graph and weights are written under a temporary name, \
+            read back and run on sample pairs (--input FILE.tsv, or a few built-in pairs), and only \
+            then renamed into place. A bundle must reproduce the model's logits bit for bit; an ONNX \
             file is validated by libonnx and, when the project venv has ONNX Runtime, run and \
-            compared within 1e-5. Exits non-zero when the check fails.
+            compared within 1e-5. When the check fails, nothing is written and the exit status is \
+            non-zero.
             """)
 
     @Option(help: "Export format: onnx or bundle.")
@@ -55,22 +56,12 @@ struct Export: ParsableCommand {
             }
             if let note = report.note { print(note) }
         }
-        guard report.passed else {
-            throw CheckFailed("the export does not reproduce the model: max abs diff \(report.maxAbsDiff ?? .nan) "
-                + "exceeds the tolerance \(report.tolerance)")
-        }
     }
 }
 
 extension ExportFormat: ExpressibleByArgument {}
 
-/// A parity check that failed: ArgumentParser prints the message and exits with status 1.
-struct CheckFailed: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// One JSON object with sorted keys on one line.
+/// One JSON object with sorted keys on one line (`export --json`, `verify --json`).
 func jsonLine<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -35,8 +35,15 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let pairs = try SamplePairs.resolve(input: input, limit: 64)
-        let report = try BundleVerification.run(bundle: URL(fileURLWithPath: bundle), model: model,
+        let report: VerificationReport
+        do {
+            report = try BundleVerification.run(bundle: URL(fileURLWithPath: bundle), model: model,
                                                 onnx: onnx.map { URL(fileURLWithPath: $0) }, pairs: pairs)
+        } catch let error as BundleError where json {
+            // A refused bundle is a verification result too: still one JSON object on stdout.
+            print(try jsonLine(RefusedBundle(bundle: bundle, passed: false, error: error.description)))
+            throw error
+        }
         if json {
             print(try jsonLine(report))
         } else {
@@ -56,4 +63,17 @@ struct Verify: ParsableCommand {
             throw CheckFailed("verification failed against \(failed)")
         }
     }
+}
+
+/// `verify --json` output for a bundle that could not be loaded (tampered, truncated, ...).
+private struct RefusedBundle: Encodable {
+    var bundle: String
+    var passed: Bool
+    var error: String
+}
+
+/// A parity check that failed: ArgumentParser prints the message and exits with status 1.
+struct CheckFailed: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -76,6 +76,26 @@ final class BundleRoundTripTests: XCTestCase {
         XCTAssertEqual(siblings, [bundle.lastPathComponent], "staging or old directories left behind: \(siblings)")
     }
 
+    /// Export's read-back check runs on the staged bundle; when it throws, the bundle already
+    /// at the destination is left exactly as it was and the staging directory is removed.
+    func testAFailedCheckLeavesTheOldBundleInPlace() throws {
+        struct Refused: Error {}
+        let fixture = try BundleFixture.tiny(self)
+        let bundle = try fixture.writeBundle(self)
+        let marker = bundle.appendingPathComponent("marker.txt")
+        try Data("old bundle".utf8).write(to: marker)
+        var checked = false
+        XCTAssertThrowsError(try BundleWriter.write(fixture.predictor, vocabulary: BundleFixture.vocabulary, to: bundle) {
+            XCTAssertNoThrow(try BundleModel(directory: $0), "the staged bundle is complete when checked")
+            checked = true
+            throw Refused()
+        }) { XCTAssertTrue($0 is Refused) }
+        XCTAssertTrue(checked)
+        XCTAssertEqual(try String(contentsOf: marker, encoding: .utf8), "old bundle")
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: bundle.deletingLastPathComponent().path)
+        XCTAssertEqual(siblings, [bundle.lastPathComponent])
+    }
+
     func testRefusesToReplaceSomethingThatIsNotABundle() throws {
         let fixture = try BundleFixture.tiny(self)
         let directory = try BundleFixture.temporaryDirectory(self)
