@@ -63,6 +63,8 @@ public struct BundleManifest: Codable, Equatable, Sendable {
         public var shape: [SpecDim]
         /// True for an input that may be left out (`sentence2` for single-sentence tasks).
         public var optional: Bool?
+        /// What the tensor holds, for people reading the manifest.
+        public var description: String?
     }
 
     /// A signature dimension: a fixed size or a symbol.
@@ -137,13 +139,18 @@ public struct BundleManifest: Codable, Equatable, Sendable {
     public static func servingSignature(labelCount: Int) -> Signature {
         Signature(
             inputs: [
-                TensorSpec(name: "sentence1", dtype: "string", shape: [.symbol("batch")]),
-                TensorSpec(name: "sentence2", dtype: "string", shape: [.symbol("batch")], optional: true),
+                TensorSpec(name: "sentence1", dtype: "string", shape: [.symbol("batch")],
+                           description: "first sentence of each pair"),
+                TensorSpec(name: "sentence2", dtype: "string", shape: [.symbol("batch")], optional: true,
+                           description: "second sentence of each pair; omit for single sentences"),
             ],
             outputs: [
-                TensorSpec(name: "logits", dtype: "float32", shape: [.symbol("batch"), .fixed(labelCount)]),
-                TensorSpec(name: "class_id", dtype: "int64", shape: [.symbol("batch")]),
-                TensorSpec(name: "class", dtype: "string", shape: [.symbol("batch")]),
+                TensorSpec(name: "logits", dtype: "float32", shape: [.symbol("batch"), .fixed(labelCount)],
+                           description: "unnormalised class scores"),
+                TensorSpec(name: "class_id", dtype: "int64", shape: [.symbol("batch")],
+                           description: "argmax of logits over the last axis"),
+                TensorSpec(name: "class", dtype: "string", shape: [.symbol("batch")],
+                           description: "labels[class_id]"),
             ])
     }
 

@@ -5,7 +5,8 @@
 //   2. verify the size and SHA-256 of every listed file before any of them is used;
 //   3. parse the graph and check it is a classifier inference graph: inputs `input_ids`,
 //      `token_type_ids`, `attention_mask` i32[batch, seq], a `logits` output
-//      f32[batch, labels], no dropout, loss or gradients;
+//      f32[batch, labels], no dropout, loss or gradients; its parameters (names and shapes)
+//      are those the manifest's model config describes;
 //   4. load the weights strictly: every graph parameter present with its shape, float32,
 //      no extra tensors; the vocabulary and maximum length must fit the embedding tables;
 //   5. build a `Predictor` with the manifest's tokenizer settings and length buckets, the
@@ -49,6 +50,7 @@ public final class BundleModel {
 
         let graphURL = directory.appendingPathComponent(manifest.model.graph)
         let graph = try Self.readGraph(graphURL, labelCount: manifest.labels.count)
+        try Self.checkConfig(manifest, describes: graph, manifestFile: directory.appendingPathComponent(BundleWriter.manifestFile))
         let weightsURL = directory.appendingPathComponent(manifest.model.weights)
         let parameters = try Self.readWeights(weightsURL, for: graph)
 
@@ -130,6 +132,29 @@ public final class BundleModel {
             if case .dropout = node.op { throw bad("node \(graph.nodeName(i)) is a dropout; inference graphs have none") }
         }
         return graph
+    }
+
+    /// The manifest's config must describe the graph: the parameters BertBuilder makes from it
+    /// for this many labels are exactly the graph's, with the same shapes.
+    static func checkConfig(_ manifest: BundleManifest, describes graph: Graph, manifestFile: URL) throws {
+        let expected: Graph
+        do {
+            expected = try BertBuilder.build(manifest.model.config, head: .classification(labels: manifest.labels.count),
+                                             options: .inference)
+        } catch {
+            throw BundleError.badManifest(file: manifestFile.path, reason: "model config: \(error)")
+        }
+        func shapes(_ g: Graph) -> [String: Shape] {
+            Dictionary(uniqueKeysWithValues: g.parameters.map { (g.values[$0].name, g.values[$0].type.shape) })
+        }
+        let want = shapes(expected), have = shapes(graph)
+        for name in Set(want.keys).union(have.keys).sorted() where want[name] != have[name] {
+            let described = want[name].map { "\($0)" } ?? "nothing"
+            let found = have[name].map { "\($0)" } ?? "nothing"
+            throw BundleError.badManifest(
+                file: manifestFile.path,
+                reason: "the model config describes \(described) for parameter \(name) but the graph has \(found)")
+        }
     }
 
     /// Loads the safetensors weights strictly against the graph's parameters.

@@ -85,6 +85,15 @@ final class BundleTamperTests: XCTestCase {
         XCTAssertTrue(reason.contains("plain file name"), reason)
     }
 
+    /// The manifest is not checksummed; a config edited to no longer describe the graph is
+    /// still refused.
+    func testManifestConfigThatDoesNotDescribeTheGraphIsRefused() throws {
+        try editManifest { $0.model.config.numHiddenLayers = 3 }
+        guard case .badManifest(let file, let reason)? = loadError() else { return XCTFail("not a manifest error") }
+        XCTAssertEqual(file, url("manifest.json").path)
+        XCTAssertTrue(reason.contains("bert.encoder.layer.2."), reason)
+    }
+
     /// A graph that parses but is no classifier, with its checksum updated to match: refused
     /// by the graph check, not by the checksum.
     func testConsistentlyRewrittenWrongGraphIsRefused() throws {
