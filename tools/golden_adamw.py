@@ -15,7 +15,9 @@ Run with the reference venv:  /work/refvenv/bin/python tools/golden_adamw.py
 - Learning rates: Model Garden's PolynomialDecay / PolynomialWarmUp / LinearWarmup
   (official/modeling/optimization/lr_schedule.py) and google-research/bert's warmup are
   re-implemented in float64 Python (TF computes them in float32), since Model Garden is not
-  installed. The per-step rates are fed to torch and Keras as plain numbers.
+  installed; the decay part is asserted against Keras' own PolynomialDecay (within 1e-6 of the
+  initial rate).
+  The per-step rates are fed to torch and Keras as plain numbers.
 """
 import json
 import math
@@ -112,6 +114,37 @@ def run_keras(cfg, total, names, params, grads):
                          text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return result["history"], result["m"], result["v"], result["keras"]
+
+
+def keras_decay_child():
+    """Runs in a child: Keras' own PolynomialDecay at the requested steps (float32)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    out = []
+    for job in json.load(sys.stdin):
+        decay = keras.optimizers.schedules.PolynomialDecay(
+            job["initial"], job["decay_steps"], end_learning_rate=job["end"], power=job["power"])
+        out.append([float(decay(s)) for s in job["steps"]])
+    print(json.dumps(out))
+
+
+def check_decay_against_keras(schedules):
+    """Asserts that the float64 PolynomialDecay here matches Keras' float32 one."""
+    jobs, expected = [], []
+    for s in schedules:
+        lr = s["config"]["learning_rate"]
+        if lr["type"] != "polynomial":
+            continue
+        p = lr["polynomial"]
+        jobs.append({"initial": p["initial_learning_rate"], "end": p["end_learning_rate"], "power": p["power"],
+                     "decay_steps": p.get("decay_steps") or s["total_steps"], "steps": s["steps"]})
+        expected.append((p["initial_learning_rate"], [decayed(s["config"], step, s["total_steps"]) for step in s["steps"]]))
+    out = subprocess.run([sys.executable, __file__, "--keras-decay"], input=json.dumps(jobs), capture_output=True,
+                         text=True, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    for g, (initial, e) in zip(got, expected):
+        for a, b in zip(g, e):  # float32 rounding of 1 - step / decay_steps: relative to the initial rate
+            assert abs(a - b) <= 1e-6 * initial, f"Keras PolynomialDecay {a} vs {b}"
 
 
 def keras_child():
@@ -245,6 +278,8 @@ def main():
         schedules.append({"name": name, "config": cfg, "total_steps": total, "steps": steps,
                           "learning_rates": [learning_rate(cfg, s, total) for s in steps]})
 
+    check_decay_against_keras(schedules)
+
     golden = {
         "generator": "tools/golden_adamw.py",
         "torch": torch.__version__,
@@ -262,4 +297,9 @@ def main():
 
 
 if __name__ == "__main__":
-    keras_child() if sys.argv[1:] == ["--keras"] else main()
+    if sys.argv[1:] == ["--keras"]:
+        keras_child()
+    elif sys.argv[1:] == ["--keras-decay"]:
+        keras_decay_child()
+    else:
+        main()

@@ -67,6 +67,7 @@ public enum ModelExport {
     public static func run(model: String, format: ExportFormat, destination: URL, maxSeqLength: Int = 128,
                            pairs: (pairs: [(String, String?)], source: String),
                            progress: (String) -> Void = { _ in }) throws -> ExportReport {
+        guard !pairs.pairs.isEmpty else { throw BundleError.badInput(reason: "no sample pairs in \(pairs.source)") }
         let directory = try ModelDirectory.open(model)
         let (predictor, load) = try Predictor.load(directory, maxLength: maxSeqLength)
         progress("loaded \(directory.url.path): \(load)")

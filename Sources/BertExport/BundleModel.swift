@@ -134,13 +134,13 @@ public final class BundleModel {
         return graph
     }
 
-    /// The manifest's config must describe the graph: the parameters BertBuilder makes from it
-    /// for this many labels are exactly the graph's, with the same shapes.
+    /// The manifest's config must describe the graph: the parameters the compiler's inference
+    /// graph for it (and this many labels) has are exactly the graph's, with the same shapes.
     static func checkConfig(_ manifest: BundleManifest, describes graph: Graph, manifestFile: URL) throws {
         let expected: Graph
         do {
-            expected = try BertBuilder.build(manifest.model.config, head: .classification(labels: manifest.labels.count),
-                                             options: .inference)
+            expected = try ModelCompiler.graph(manifest.model.config, head: .classification(labels: manifest.labels.count),
+                                               mode: .infer)
         } catch {
             throw BundleError.badManifest(file: manifestFile.path, reason: "model config: \(error)")
         }

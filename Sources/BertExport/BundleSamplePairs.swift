@@ -38,33 +38,31 @@ public enum SamplePairs {
 
     /// Reads pairs from a tab-separated file. With a header naming `sentence1` and `sentence2`
     /// (or GLUE's `#1 String` and `#2 String`) those columns are used, so GLUE's MRPC
-    /// `dev.tsv` works as is; without one, every line is `sentence1` or `sentence1<TAB>sentence2`.
+    /// `dev.tsv` works as is; without one, every line is `sentence1` or `sentence1<TAB>sentence2`
+    /// (the format `bertc predict --input` reads).
     /// - Throws: `DataError` naming the file (and line) when it is missing or malformed.
     public static func read(tsv path: String) throws -> [(String, String?)] {
-        let probe = try TabSeparatedFile(path: path, hasHeader: false, columnCount: try columnCount(path))
-        guard let first = probe.rows.first else { return [] }
-        let header = first.fields
+        let header = try firstLineFields(path)
         for (a, b) in [("sentence1", "sentence2"), ("#1 String", "#2 String")] {
             if let i = header.firstIndex(of: a), let j = header.firstIndex(of: b) {
-                return probe.rows.dropFirst().map { ($0.fields[i], $0.fields[j]) }
+                let table = try TabSeparatedFile(path: path, hasHeader: true, columnCount: header.count)
+                return table.rows.map { ($0.fields[i], $0.fields[j]) }
             }
         }
-        if let i = header.firstIndex(of: "sentence") ?? header.firstIndex(of: "sentence1") {
-            return probe.rows.dropFirst().map { ($0.fields[i], nil) }
-        }
-        guard header.count <= 2 else {
-            throw DataError.wrongColumnCount(file: path, line: 1, expected: 2, found: header.count)
-        }
-        return probe.rows.map { ($0.fields[0], $0.fields.count > 1 ? $0.fields[1] : nil) }
+        let table = try TabSeparatedFile(path: path, hasHeader: false, columnCounts: 1...2)
+        return table.rows.map { ($0.fields[0], $0.fields.count > 1 ? $0.fields[1] : nil) }
     }
 
-    /// The number of fields on the first line (every line must have as many).
-    private static func columnCount(_ path: String) throws -> Int {
+    /// The fields of the first line (byte-order mark and `\r` removed).
+    private static func firstLineFields(_ path: String) throws -> [String] {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.missingFile(path) }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 1 << 16)) ?? Data()
-        let line = head.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first ?? Data()
-        return line.split(separator: 0x09, omittingEmptySubsequences: false).count
+        var line = String(decoding: head.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first ?? Data(),
+                          as: UTF8.self)
+        if line.unicodeScalars.first == "\u{FEFF}" { line.unicodeScalars.removeFirst() }
+        if line.hasSuffix("\r") { line.removeLast() }
+        return line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
     }
 }
 

@@ -46,6 +46,7 @@ public enum BundleVerification {
     ///   cannot be run.
     public static func run(bundle: URL, model: String? = nil, onnx: URL? = nil,
                            pairs: (pairs: [(String, String?)], source: String)) throws -> VerificationReport {
+        guard !pairs.pairs.isEmpty else { throw BundleError.badInput(reason: "no sample pairs in \(pairs.source)") }
         let loaded = try BundleModel(directory: bundle)
         let prediction = try loaded.predictor.predict(pairs.pairs)
         var checks: [ParityCheck] = []

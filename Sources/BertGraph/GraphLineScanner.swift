@@ -122,7 +122,7 @@ struct GraphLineScanner {
     mutating func tensorType() throws -> TensorType {
         let code = try word("a tensor type such as f32[batch, 384]")
         let dims = try bracketList("dims")
-        do { return try TensorType(parsing: code + dims) } catch let e as GraphError { throw error(e.message) }
+        do { return try TensorType(parsing: code + dims) } catch let e as GraphError { throw error(e.messageWithoutPrefix) }
     }
 
     /// An attribute value: a word, or a bracketed list of words returned as `[a, b, c]`.

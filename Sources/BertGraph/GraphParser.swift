@@ -24,26 +24,28 @@ public enum GraphParser {
             guard !scanner.atEnd else { continue }
             try state.statement(&scanner)
         }
-        guard state.graph != nil else { throw GraphError.parse(line: max(lines.count, 1), message: "expected 'graph NAME {', found end of text") }
+        guard state.started else { throw GraphError.parse(line: max(lines.count, 1), message: "expected 'graph NAME {', found end of text") }
         guard state.closed else { throw GraphError.parse(line: max(lines.count, 1), message: "expected '}' closing the graph, found end of text") }
-        try GraphVerifier.verify(state.graph!, after: "parse")
-        return state.graph!
+        try GraphVerifier.verify(state.graph, after: "parse")
+        return state.graph
     }
 }
 
 /// The graph being read and where each name was declared.
 private struct ParseState {
-    var graph: Graph?
+    var graph = Graph(name: "")
+    var started = false
     var closed = false
     var declared: [String: (value: ValueID, line: Int)] = [:]
 
     mutating func statement(_ s: inout GraphLineScanner) throws {
-        guard graph != nil else {
+        guard started else {
             try s.expectWord("graph")
             let name = try s.name("a graph name")
             try s.expect(.open("{"))
             try s.expectEnd()
-            graph = Graph(name: name)
+            graph.name = name
+            started = true
             return
         }
         guard !closed else { throw s.error("expected nothing after the graph's closing '}', found \(s.peek)") }
@@ -62,15 +64,15 @@ private struct ParseState {
             let type = try s.tensorType()
             try s.expectEnd()
             let v = try declare(name, type, role, s)
-            if role == .input { graph!.inputs.append(v) } else { graph!.parameters.append(v) }
+            if role == .input { graph.inputs.append(v) } else { graph.parameters.append(v) }
         case .word("output"):
             s.advance()
             let name = try s.name("an output name")
             try s.expect(.punct("="))
             let v = try reference(&s)
             try s.expectEnd()
-            guard !graph!.outputs.contains(where: { $0.name == name }) else { throw s.error("output \(name) is declared twice") }
-            graph!.addOutput(name, v)
+            guard !graph.outputs.contains(where: { $0.name == name }) else { throw s.error("output \(name) is declared twice") }
+            graph.addOutput(name, v)
         default:
             throw s.error("expected 'input', 'param', 'output', a node '%name = op(...)' or '}', found \(s.peek)")
         }
@@ -107,11 +109,11 @@ private struct ParseState {
 
         let op: Op
         do { op = try Op(name: opName, attributes: attributes) } catch let e as GraphError {
-            throw s.error(e.message)
+            throw s.error(e.messageWithoutPrefix)
         }
         let nodeName = outs[0].name
         let ruleTypes: [TensorType]
-        do { ruleTypes = try op.outputTypes(operands.map { graph!.values[$0].type }, node: nodeName) } catch let e as GraphError {
+        do { ruleTypes = try op.outputTypes(operands.map { graph.values[$0].type }, node: nodeName) } catch let e as GraphError {
             throw s.error(e.description)
         }
         guard ruleTypes.count == outs.count else {
@@ -125,7 +127,7 @@ private struct ParseState {
             }
             outputs.append(try declare(out.name, ruleType, .intermediate, s))
         }
-        graph!.nodes.append(Node(op: op, inputs: operands, outputs: outputs))
+        graph.nodes.append(Node(op: op, inputs: operands, outputs: outputs))
     }
 
     /// `%name` (an intermediate) or `name` (an input or parameter) declared on an earlier line.
@@ -135,7 +137,7 @@ private struct ParseState {
         guard let (v, _) = declared[name] else {
             throw s.error("value \(sigil ? "%" : "")\(name) is not declared on an earlier line")
         }
-        let isIntermediate = graph!.values[v].role == .intermediate
+        let isIntermediate = graph.values[v].role == .intermediate
         guard sigil == isIntermediate else {
             throw s.error(isIntermediate ? "\(name) is a node output; write it %\(name)"
                                          : "\(name) is an input or parameter; write it without '%'")
@@ -147,7 +149,7 @@ private struct ParseState {
         if let previous = declared[name] {
             throw s.error("value \(name) is already declared on line \(previous.line)")
         }
-        let v = graph!.addValue(type, name: name, role: role)
+        let v = graph.addValue(type, name: name, role: role)
         declared[name] = (v, s.line)
         return v
     }
@@ -155,7 +157,7 @@ private struct ParseState {
 
 extension GraphError {
     /// The message without the case's prefix, for re-wrapping as a parse error.
-    var message: String {
+    var messageWithoutPrefix: String {
         if case .malformed(let m) = self { return m }
         return description
     }

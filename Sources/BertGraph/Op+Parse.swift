@@ -35,7 +35,7 @@ extension Op {
     private func decode(_ a: inout AttributeReader) throws -> Op {
         switch self {
         case .gather: return .gather
-        case .gatherGrad: return .gatherGrad(rows: try a.int("rows"))
+        case .gatherGrad: return .gatherGrad(rows: try a.count("rows"))
         case .positions: return .positions
         case .select: return .select(axis: try a.int("axis"), index: try a.int("index"))
         case .selectGrad: return .selectGrad(axis: try a.int("axis"), index: try a.int("index"), size: try a.dim("size"))
@@ -96,6 +96,13 @@ private struct AttributeReader {
     mutating func int(_ key: String) throws -> Int {
         let v = try text(key)
         guard let n = Int(v) else { throw bad(key, v, "an integer") }
+        return n
+    }
+
+    /// A non-negative integer (a size).
+    mutating func count(_ key: String) throws -> Int {
+        let v = try text(key)
+        guard let n = Int(v), n >= 0 else { throw bad(key, v, "a non-negative integer") }
         return n
     }
 

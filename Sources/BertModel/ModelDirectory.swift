@@ -16,6 +16,9 @@ public struct ModelDirectory: Sendable {
     public let task: String?
     /// True when the config says the head is a regression head.
     public let isRegression: Bool
+    /// Whether the tokenizer lower-cases and strips accents (`do_lower_case` of
+    /// `tokenizer_config.json`; uncased when absent, as the default model is).
+    public let lowercase: Bool
 
     /// The subfolder of a run directory that holds its model.
     public static let runModelFolder = "model"
@@ -52,7 +55,14 @@ public struct ModelDirectory: Sendable {
                 }
             }
         }
-        return ModelDirectory(url: url, config: config, vocabURL: vocab, labels: labels, task: task, isRegression: regression)
+        var lowercase = true
+        if let data = try? Data(contentsOf: url.appendingPathComponent("tokenizer_config.json")),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let flag = object["do_lower_case"] as? Bool {
+            lowercase = flag
+        }
+        return ModelDirectory(url: url, config: config, vocabURL: vocab, labels: labels, task: task,
+                              isRegression: regression, lowercase: lowercase)
     }
 
     /// The task head this model's config describes, or `fallback` when it has none.
@@ -76,7 +86,7 @@ public struct ModelDirectory: Sendable {
     /// `model.safetensors` and `vocab.txt`. Written beside the destination and renamed into
     /// place, so a failure never leaves a half-written model over a good one.
     public static func save(to destination: URL, config: BertConfig, labels: [String]?, regression: Bool,
-                            task: String?, parameters: ParameterStore, vocab: URL) throws {
+                            task: String?, parameters: ParameterStore, vocab: URL, lowercase: Bool) throws {
         let fm = FileManager.default
         let parent = destination.deletingLastPathComponent()
         let staging = parent.appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())")
@@ -90,6 +100,9 @@ public struct ModelDirectory: Sendable {
             try SafetensorsWriter.write(tensors, metadata: ["format": "pt", "producer": "bertc"],
                                         to: staging.appendingPathComponent("model.safetensors"))
             try fm.copyItem(at: vocab, to: staging.appendingPathComponent("vocab.txt"))
+            try JSONSerialization.data(withJSONObject: ["do_lower_case": lowercase, "tokenizer_class": "BertTokenizer"],
+                                       options: [.sortedKeys])
+                .write(to: staging.appendingPathComponent("tokenizer_config.json"))
             try replace(destination, with: staging)
         } catch {
             try? fm.removeItem(at: staging)

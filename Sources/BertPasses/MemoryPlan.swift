@@ -14,9 +14,12 @@ public struct MemoryPlan: Hashable, Sendable {
     public var arenaBytes: Int
     /// Sum of all planned values' sizes: the arena a planner that never reuses would need.
     public var naiveBytes: Int
-    /// In-place pairs: output value -> the input whose slot it reuses (same offset). Only
-    /// ops with `Op.mayWriteInPlace` appear, always with their input 0; the runtime kernel
-    /// must then support its output aliasing that input (see Op+InPlace.swift).
+    /// In-place pairs: output value -> the input whose slot it reuses (same offset and size).
+    /// Only ops with `Op.mayWriteInPlace` appear, always with their input 0: add, mul, scale,
+    /// gelu, tanh, dropout, dropout_grad, gelu_grad, tanh_grad, softmax_grad, masked_softmax,
+    /// layer_norm. The runtime kernels of these ops must give correct results when the output
+    /// is the same memory as input 0 (see Op+InPlace.swift for what that asks of a kernel).
+    /// `MemoryPlan.naive` and plans made with `PlanMemory(inPlace: false)` have none.
     public var inPlace: [ValueID: ValueID] = [:]
 
     /// Offsets are multiples of this, so SIMD loads and BLAS see aligned rows.

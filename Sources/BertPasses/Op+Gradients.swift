@@ -15,7 +15,6 @@ extension Op {
     ///   - e: where the backward nodes go.
     /// - Returns: one value per input, nil where the input has no gradient.
     func inputGradients(x: [ValueID], y: ValueID, dy: ValueID, into e: inout GradientEmitter) throws -> [ValueID?] {
-        typealias MM = (Bool, Bool)
         switch self {
         case .gather:  // y = table[ids]: dtable = dy rows scatter-added at ids; ids none
             return [try e.emit(.gatherGrad(rows: e.fixedDim(x[0], axis: 0)), [dy, x[1]], "dtable"), nil]
@@ -37,7 +36,7 @@ extension Op {
         case .dropout(let rate, let stream):  // y = x * mask / (1 - p): dx = dy * mask / (1 - p), same mask
             return [try e.emit(.dropoutGrad(rate: rate, stream: stream), [dy], "dx")]
         case .matmul(let ta, let tb):
-            switch (ta, tb) as MM {
+            switch (ta, tb) {
             case (false, true):  // y = x W^T, W [out, in]: dx = dy W, dW = dy^T x [out, in]
                 return [try e.emit(.matmul(transposeA: false, transposeB: false), [dy, x[1]], "dx"),
                         try e.emit(.matmul(transposeA: true, transposeB: false), [dy, x[0]], "dw")]
@@ -54,7 +53,7 @@ extension Op {
             func bmm(_ ta: Bool, _ tb: Bool, _ a: ValueID, _ b: ValueID, _ hint: String) throws -> ValueID {
                 try e.emit(.batchMatmul(transposeA: ta, transposeB: tb), [a, b], hint)
             }
-            switch (ta, tb) as MM {
+            switch (ta, tb) {
             case (false, false):  // C = A B: dA = dC B^T, dB = A^T dC
                 return [try bmm(false, true, dy, x[1], "da"), try bmm(true, false, x[0], dy, "db")]
             case (false, true):  // C = A B^T: dA = dC B, dB = dC^T A

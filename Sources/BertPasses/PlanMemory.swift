@@ -10,8 +10,8 @@ import BertGraph
 //   3. in-place reuse: when an op with `Op.mayWriteInPlace` reads an input 0 that dies at
 //      that node, has the output's byte size and is not read again by the same node, the
 //      output joins the input's slot (chains form one slot);
-//   4. placement: slots by size, largest first (ties: earlier first step, then lower value
-//      id), each at the best-fitting gap (the smallest that is large enough) among the
+//   4. placement: slots by size, largest first (ties: earlier first step, then graph input
+//      order and node order), each at the best-fitting gap (the smallest that is large enough) among the
 //      already placed slots whose intervals overlap it, else above the highest of them;
 //      every size is rounded up to `MemoryPlan.alignment` so every offset is aligned;
 //   5. the plan: offsets, arena size, naive size (the sum of all aligned sizes) and the
@@ -46,19 +46,28 @@ public struct PlanMemory {
         return pairs
     }
 
-    /// Stage 4: best-fit offset for `slot` among `placed` slots live at the same time.
-    private func bestFit(_ slot: Slot, among placed: [Slot]) -> Int {
-        let busy = placed.filter { $0.bytes > 0 && $0.interval.overlaps(slot.interval) }
-            .map { ($0.offset, $0.offset + $0.bytes) }
-            .sorted { $0.0 < $1.0 }
+    /// Stage 4: best-fit offset for a slot of `bytes` live over `interval`, among the slots
+    /// placed so far (kept as parallel arrays: the planner's hot loop).
+    private func bestFit(bytes: Int, interval: ClosedRange<Int>, placed: PlacedSlots) -> Int {
+        var busy: [(start: Int, end: Int)] = []
+        for k in placed.offsets.indices
+        where placed.bytes[k] > 0 && placed.first[k] <= interval.upperBound && interval.lowerBound <= placed.last[k] {
+            busy.append((placed.offsets[k], placed.offsets[k] + placed.bytes[k]))
+        }
+        busy.sort { $0.start < $1.start }
         var cursor = 0
         var best: (offset: Int, gap: Int)?
         for (start, end) in busy {
             let gap = start - cursor
-            if gap >= slot.bytes, best == nil || gap < best!.gap { best = (cursor, gap) }
+            if gap >= bytes, best == nil || gap < best!.gap { best = (cursor, gap) }
             cursor = max(cursor, end)
         }
         return best?.offset ?? cursor
+    }
+
+    /// Intervals, sizes and offsets of the slots placed so far.
+    private struct PlacedSlots {
+        var first: [Int] = [], last: [Int] = [], bytes: [Int] = [], offsets: [Int] = []
     }
 
     /// The memory plan of `graph` under `bindings` (e.g. `["batch": 8, "seq": 128]`).
@@ -69,10 +78,11 @@ public struct PlanMemory {
         let pairs = inPlacePairs(graph, liveness, sizes)
 
         // Slots: each live value starts its own, except in-place outputs, which join their
-        // input's (nodes are in order, so the input's slot already exists).
+        // input's. Values are visited in step order (inputs, then node outputs), not id order,
+        // so an input's slot exists before the output that reuses it.
         var slotOf = [Int?](repeating: nil, count: graph.values.count)
         var slots: [Slot] = []
-        for v in graph.values.indices {
+        for v in graph.inputs + graph.nodes.flatMap(\.outputs) {
             guard let interval = liveness.intervals[v] else { continue }
             if let x = pairs[v], let s = slotOf[x] {
                 slots[s].values.append(v)
@@ -89,13 +99,16 @@ public struct PlanMemory {
             let (x, y) = (slots[a], slots[b])
             if x.bytes != y.bytes { return x.bytes > y.bytes }
             if x.interval.lowerBound != y.interval.lowerBound { return x.interval.lowerBound < y.interval.lowerBound }
-            return x.values[0] < y.values[0]
+            return a < b  // slots are made in step order, so ids do not affect the plan
         }
-        var placed: [Slot] = []
-        placed.reserveCapacity(slots.count)
+        var placed = PlacedSlots()
         for s in order {
-            slots[s].offset = bestFit(slots[s], among: placed)
-            placed.append(slots[s])
+            let slot = slots[s]
+            slots[s].offset = bestFit(bytes: slot.bytes, interval: slot.interval, placed: placed)
+            placed.first.append(slot.interval.lowerBound)
+            placed.last.append(slot.interval.upperBound)
+            placed.bytes.append(slot.bytes)
+            placed.offsets.append(slots[s].offset)
         }
 
         var offsets = [Int?](repeating: nil, count: graph.values.count)

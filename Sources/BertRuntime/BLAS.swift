@@ -6,9 +6,21 @@ enum BLAS {
     /// The thread count last given to OpenBLAS (nil before the first call).
     nonisolated(unsafe) private static var configuredThreads: Int?
 
-    /// Sets OpenBLAS's thread count when it differs from the last one set. Call it outside any
+    /// The thread count products of at least `smallProduct` multiply-adds run on.
+    nonisolated(unsafe) private static var requestedThreads = 1
+
+    /// Below this many multiply-adds (m n k) a product runs on one thread: waking OpenBLAS's
+    /// threads costs more than it saves on attention-sized products such as [128, 64] x [64, 128].
+    static let smallProduct = 1 << 22
+
+    /// Sets the thread count OpenBLAS uses for large products. Call it outside any
     /// `concurrentPerform` body: the runtime never runs BLAS and its own threads at once.
     static func setThreads(_ n: Int) {
+        requestedThreads = n
+    }
+
+    /// Gives OpenBLAS `n` threads when that differs from the last count given.
+    private static func applyThreads(_ n: Int) {
         guard configuredThreads != n else { return }
         openblas_set_num_threads(Int32(n))
         configuredThreads = n
@@ -28,6 +40,7 @@ enum BLAS {
             for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
             return
         }
+        applyThreads(m * n * k < smallProduct ? 1 : requestedThreads)
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
     }

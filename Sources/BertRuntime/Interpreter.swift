@@ -10,7 +10,8 @@ import Foundation
 ///
 /// All non-parameter values live in one 64-byte aligned arena at the plan's offsets, allocated
 /// once. Parameters are read in place from the `ParameterStore` given to `run`. A run allocates
-/// only the tensors it returns. Results do not depend on `threads`.
+/// only the tensors it returns. Results do not depend on `threads`. One interpreter runs one
+/// call at a time (the arena is shared state); use one interpreter per concurrent caller.
 public final class Interpreter {
     public let graph: Graph
     public let plan: MemoryPlan
@@ -18,6 +19,10 @@ public final class Interpreter {
     public let threads: Int
 
     private let shapes: [[Int]]
+    /// Graph outputs with, for `grad:<p>` outputs, the parameter name p.
+    private let outputs: [(name: String, value: ValueID, gradientOf: String?)]
+    /// For each of `outputs`, the element offset of its slot in `checkedGradients` (or -1).
+    private var gradientSlots: [Int]
     private let kernels: [Kernel]
     private let arena: UnsafeMutableRawPointer
     /// Address of every value: arena slots are fixed, parameter slots follow the bound store.
@@ -42,6 +47,12 @@ public final class Interpreter {
             return shape
         }
         try Interpreter.check(plan, graph: graph, shapes: shapes)
+        outputs = graph.outputs.map { output in
+            let gradient = output.name.hasPrefix(Interpreter.gradientPrefix)
+                ? String(output.name.dropFirst(Interpreter.gradientPrefix.count)) : nil
+            return (output.name, output.value, gradient)
+        }
+        gradientSlots = [Int](repeating: -1, count: graph.outputs.count)
 
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.arenaBytes, MemoryPlan.alignment),
                                                  alignment: MemoryPlan.alignment)
@@ -86,17 +97,14 @@ public final class Interpreter {
         if let gradients, gradients !== checkedGradients { try check(gradients) }
         for v in graph.inputs { try copyIn(v, inputs) }
 
-        BLAS.setThreads(threads)
-        let frame = KernelFrame(addresses: addresses, seed: seed, step: step)
-        for kernel in kernels { try kernel.body(frame) }
+        try runKernels(seed: seed, step: step)
 
         var results: [String: HostTensor] = [:]
-        for output in graph.outputs {
-            if let gradients, output.name.hasPrefix(Interpreter.gradientPrefix) {
-                let name = String(output.name.dropFirst(Interpreter.gradientPrefix.count))
+        for (k, output) in outputs.enumerated() {
+            if let gradients, output.gradientOf != nil {
                 let count = shapes[output.value].reduce(1, *)
                 gradients.withUnsafeMutableBufferPointer { buffer in
-                    (buffer.baseAddress! + gradients.slot(name)!.lowerBound)
+                    (buffer.baseAddress! + gradientSlots[k])
                         .update(from: addresses[output.value].assumingMemoryBound(to: Float.self), count: count)
                 }
             } else {
@@ -104,6 +112,13 @@ public final class Interpreter {
             }
         }
         return results
+    }
+
+    /// Runs every node's kernel on the arena as it stands (inputs already copied in).
+    func runKernels(seed: UInt64, step: Int) throws {
+        BLAS.setThreads(threads)
+        let frame = KernelFrame(addresses: addresses, seed: seed, step: step)
+        for kernel in kernels { try kernel.body(frame) }
     }
 
     /// Outputs named with this prefix and a parameter name are that parameter's gradient.
@@ -125,14 +140,18 @@ public final class Interpreter {
         boundParameters = store
     }
 
-    /// Checks that `store` has a slot of the right shape for every `grad:` output.
+    /// Checks that `store` has a slot of the right shape for every `grad:` output and notes
+    /// where each slot starts.
     private func check(_ store: ParameterStore) throws {
-        for output in graph.outputs where output.name.hasPrefix(Interpreter.gradientPrefix) {
-            let name = String(output.name.dropFirst(Interpreter.gradientPrefix.count))
-            guard let shape = store.shape(name) else { throw RuntimeError.missingParameter(name: name) }
+        for (k, output) in outputs.enumerated() {
+            guard let name = output.gradientOf else { continue }
+            guard let shape = store.shape(name), let slot = store.slot(name) else {
+                throw RuntimeError.missingParameter(name: name)
+            }
             guard shape == shapes[output.value] else {
                 throw RuntimeError.parameterShapeMismatch(name: name, expected: shapes[output.value], got: shape)
             }
+            gradientSlots[k] = slot.lowerBound
         }
         checkedGradients = store
     }

@@ -1,16 +1,14 @@
 // Elementwise kernels: add and mul (with suffix broadcasting), scale, GELU (erf and tanh forms)
-// and its gradient, tanh and its gradient, fill. Each works on contiguous chunks with plain
-// loops the optimiser vectorises; chunks are split across threads by element.
+// and its gradient, tanh and its gradient, fill. Each works on contiguous chunks, with plain
+// loops the optimiser vectorises or, for transcendental functions, eight lanes at a time
+// through VectorFunctions.swift; chunks are split across threads by element.
 import BertGraph
-import Foundation
 
 /// A loop over `count` contiguous elements: (x, y, out, count). `y` is unused by unary ops.
 typealias ChunkLoop = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
 
 /// sqrt(2 / pi), the scale inside the tanh form of GELU.
 private let geluTanhScale: Float = 0.7978845608028654
-/// 1 / sqrt(2), the scale inside the erf form of GELU.
-private let inverseSqrt2: Float = 0.7071067811865476
 /// 1 / sqrt(2 pi), the normal density's constant.
 private let inverseSqrt2Pi: Float = 0.3989422804014327
 
@@ -65,51 +63,49 @@ enum ElementwiseKernels {
         { x, _, out, n in for i in 0..<n { out[i] = x[i] * factor } }
     }
 
-    static let tanh: ChunkLoop = { x, _, out, n in for i in 0..<n { out[i] = tanhf(x[i]) } }
+    static let tanh: ChunkLoop = { x, _, out, n in mapFloat8(x, x, out, n) { v, _ in vectorTanh(v) } }
 
     /// (dy, y) -> dy * (1 - y^2), with y = tanh(x).
     static let tanhGrad: ChunkLoop = { dy, y, out, n in for i in 0..<n { out[i] = dy[i] * (1 - y[i] * y[i]) } }
 
-    /// GELU: 0.5 x (1 + erf(x / sqrt 2)), or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-    /// Both are evaluated in forms without the cancellation of 1 + erf or 1 + tanh near -1
-    /// for negative x: 1 + erf(z) = erfc(-z) and 0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u)).
+    /// GELU: x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), or 0.5 x (1 + tanh(u)) with
+    /// u = sqrt(2/pi) (x + 0.044715 x^3). Both avoid the cancellation of 1 + erf or 1 + tanh
+    /// near -1 for negative x: Phi comes from erfc, and 0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u)).
     static func gelu(_ form: GeluApproximation) -> ChunkLoop {
         switch form {
         case .erf:
-            return { x, _, out, n in
-                for i in 0..<n { out[i] = 0.5 * x[i] * erfcf(-x[i] * inverseSqrt2) }
-            }
+            return { x, _, out, n in mapFloat8(x, x, out, n) { v, _ in v * vectorNormalCDF(v) } }
         case .tanh:
             return { x, _, out, n in
-                for i in 0..<n {
-                    let v = x[i]
-                    out[i] = v / (1 + expf(-2 * geluTanhScale * (v + 0.044715 * v * v * v)))
+                mapFloat8(x, x, out, n) { v, _ in
+                    v / (1 + vectorExp(-2 * geluTanhScale * (v + 0.044715 * v * v * v)))
                 }
             }
         }
     }
 
     /// (dy, x) -> dy * GELU'(x).
-    /// erf form: GELU'(x) = 0.5 (1 + erf(x / sqrt 2)) + x * exp(-x^2 / 2) / sqrt(2 pi).
+    /// erf form: GELU'(x) = Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi).
     /// tanh form, with t = tanh(u), u = sqrt(2/pi) (x + 0.044715 x^3):
-    /// GELU'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+    /// GELU'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) u'(x), evaluated as s + 2 x s (1 - s) u'(x)
+    /// with s = 0.5 (1 + t) = 1 / (1 + e^-2u) and 1 - s = e^-2u s, free of cancellation.
     static func geluGrad(_ form: GeluApproximation) -> ChunkLoop {
         switch form {
         case .erf:
             return { dy, x, out, n in
-                for i in 0..<n {
-                    let v = x[i]
-                    let cdf = 0.5 * erfcf(-v * inverseSqrt2)
-                    out[i] = dy[i] * (cdf + v * expf(-0.5 * v * v) * inverseSqrt2Pi)
+                mapFloat8(dy, x, out, n) { g, v in
+                    g * (vectorNormalCDF(v) + v * vectorExp(-0.5 * v * v) * inverseSqrt2Pi)
                 }
             }
         case .tanh:
             return { dy, x, out, n in
-                for i in 0..<n {
-                    let v = x[i]
-                    let t = tanhf(geluTanhScale * (v + 0.044715 * v * v * v))
+                mapFloat8(dy, x, out, n) { g, v in
+                    let e = vectorExp(-2 * geluTanhScale * (v + 0.044715 * v * v * v))
+                    let s = 1 / (1 + e)
                     let du = geluTanhScale * (1 + 3 * 0.044715 * v * v)
-                    out[i] = dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du)
+                    // 1 - s as e s, or directly where e > 1 (s < 1/2; e may be infinite).
+                    let rest = (e * s).replacing(with: 1 - s, where: e .> 1)
+                    return g * (s + 2 * v * s * rest * du)
                 }
             }
         }

@@ -25,6 +25,8 @@ enum NormalizationKernels {
     /// (dy [rows, h], x [rows, h], gamma [h]) -> (dx [rows, h], dgamma [h], dbeta [h]).
     /// With xhat = (x - mean) * rstd and g = dy * gamma:
     /// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), dgamma = sum dy * xhat, dbeta = sum dy.
+    /// Three passes: row statistics, then dgamma and dbeta by columns, then dx by rows, so
+    /// dx may share memory with dy or x (each dx row is written after its last read).
     static func layerNormGrad(_ site: KernelSite, epsilon: Float) -> Kernel {
         let (dy, x, gamma) = (site.inputs[0], site.inputs[1], site.inputs[2])
         let (dx, dgamma, dbeta) = (site.outputs[0], site.outputs[1], site.outputs[2])
@@ -38,26 +40,10 @@ enum NormalizationKernels {
             let dyp = f.floats(dy), xp = f.floats(x), gp = f.floats(gamma)
             let dxp = f.floats(dx), dgp = f.floats(dgamma), dbp = f.floats(dbeta)
             let meanp = means.pointer, rstdp = rstds.pointer
-            let parts = max(1, min(parallel.threads, rows))
-            // dx row by row; each range gets its own [h] buffer for g = dy * gamma.
-            parallel.split(parts, work: rows * h) { partRange in
-                for part in partRange {
-                    let gr = g.pointer + part * h
-                    for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
-                        let xr = xp + row * h, dyr = dyp + row * h, dxr = dxp + row * h
-                        let (mean, rstd) = rowStatistics(xr, h, epsilon)
-                        meanp[row] = mean
-                        rstdp[row] = rstd
-                        for j in 0..<h { gr[j] = dyr[j] * gp[j] }
-                        let meanG = rowSum(gr, h) / Float(h)
-                        var gx = 0.0
-                        for j in 0..<h { gx += Double(gr[j]) * Double((xr[j] - mean) * rstd) }
-                        let meanGX = Float(gx / Double(h))
-                        for j in 0..<h { dxr[j] = rstd * (gr[j] - meanG - (xr[j] - mean) * rstd * meanGX) }
-                    }
-                }
+            parallel.split(rows, work: rows * h) { range in
+                for row in range { (meanp[row], rstdp[row]) = rowStatistics(xp + row * h, h, epsilon) }
             }
-            // dgamma and dbeta column by column.
+            // dgamma and dbeta column by column, each summing rows in order.
             let sg = columnSums.pointer, sb = columnSums.pointer + h
             parallel.split(h, work: rows * h) { cols in
                 let (c0, n) = (cols.lowerBound, cols.count)
@@ -74,6 +60,23 @@ enum NormalizationKernels {
                 for j in cols {
                     dgp[j] = Float(sg[j])
                     dbp[j] = Float(sb[j])
+                }
+            }
+            // dx row by row; each of the `parts` ranges has its own [h] buffer for g = dy * gamma.
+            let parts = max(1, min(parallel.threads, rows))
+            parallel.split(parts, work: rows * h) { partRange in
+                for part in partRange {
+                    let gr = g.pointer + part * h
+                    for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
+                        let xr = xp + row * h, dyr = dyp + row * h, dxr = dxp + row * h
+                        let (mean, rstd) = (meanp[row], rstdp[row])
+                        for j in 0..<h { gr[j] = dyr[j] * gp[j] }
+                        let meanG = rowSum(gr, h) / Float(h)
+                        var gx = 0.0
+                        for j in 0..<h { gx += Double(gr[j]) * Double((xr[j] - mean) * rstd) }
+                        let meanGX = Float(gx / Double(h))
+                        for j in 0..<h { dxr[j] = rstd * (gr[j] - meanG - (xr[j] - mean) * rstd * meanGX) }
+                    }
                 }
             }
         }

@@ -1,6 +1,5 @@
 // Attention softmax with the additive padding mask, and the softmax gradient. Both work row
 // by row over the last dim; rows are split across threads.
-import Foundation
 
 enum SoftmaxKernels {
     /// (scores [b, heads, q, k], mask int[b, k]) -> softmax over k of scores + (1 - mask) * -10000.
@@ -50,8 +49,8 @@ enum SoftmaxKernels {
                            _ out: UnsafeMutablePointer<Float>, _ n: Int) {
         guard n > 0 else { return }
         for j in 0..<n { out[j] = x[j] + bias[j] }
-        let top = rowMax(out, n)
-        for j in 0..<n { out[j] = expf(out[j] - top) }
+        let top = Float8(repeating: rowMax(out, n))
+        mapFloat8(out, out, out, n) { v, _ in vectorExp(v - top) }
         let inverse = 1 / rowSum(out, n)
         for j in 0..<n { out[j] *= inverse }
     }

@@ -1,5 +1,11 @@
 // The kernel table: one row per op, turning a node with concrete shapes into a prepared
 // kernel. Adding an op to `Op` makes this switch fail to compile until the op has a kernel.
+//
+// In-place execution: a planner may put the first output at the offset of a same-sized input
+// that dies at the node for add, mul, scale, gelu, geluGrad, tanh, tanhGrad, dropout,
+// dropoutGrad, layerNorm, layerNormGrad (dx on dy or x), maskedSoftmax, softmaxGrad, reshape
+// and softmaxCrossEntropyGrad (on logits); InterpreterTests checks each. Other outputs
+// (gather, transpose, matmuls, select, ...) must not overlap their inputs.
 import BertGraph
 
 extension Op {

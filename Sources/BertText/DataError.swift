@@ -9,7 +9,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     /// A file is not valid UTF-8.
     case notUTF8(file: String)
     /// A row has the wrong number of tab-separated columns.
-    case wrongColumnCount(file: String, line: Int, expected: Int, found: Int)
+    case wrongColumnCount(file: String, line: Int, expected: ClosedRange<Int>, found: Int)
     /// A label is not one of the task's labels (or not a number, for regression).
     case badLabel(file: String, line: Int, value: String, expected: String)
     /// A split cannot be produced from this data root, with what to do about it.
@@ -29,7 +29,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case let .notUTF8(file):
             return "\(file) is not valid UTF-8"
         case let .wrongColumnCount(file, line, expected, found):
-            return "\(file):\(line): expected \(expected) tab-separated columns, found \(found)"
+            let count = expected.count == 1 ? "\(expected.lowerBound)"
+                : "\(expected.lowerBound) \(expected.count == 2 ? "or" : "to") \(expected.upperBound)"
+            return "\(file):\(line): expected \(count) tab-separated columns, found \(found)"
         case let .badLabel(file, line, value, expected):
             return "\(file):\(line): bad label \"\(value)\" (expected \(expected))"
         case let .splitUnavailable(task, split, reason):

@@ -23,6 +23,12 @@ public struct TabSeparatedFile: Sendable {
     ///   - columnCount: the number of fields every row must have.
     /// - Throws: `DataError` naming the file (and the line for a row with the wrong column count).
     public init(path: String, hasHeader: Bool, columnCount: Int) throws {
+        try self.init(path: path, hasHeader: hasHeader, columnCounts: columnCount...columnCount)
+    }
+
+    /// Reads the file at `path`, whose rows may have any number of fields in `columnCounts`.
+    /// - Throws: `DataError` naming the file (and the line for a row with the wrong column count).
+    public init(path: String, hasHeader: Bool, columnCounts: ClosedRange<Int>) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw DataError.missingFile(path) }
         let data: Data
         do {
@@ -40,8 +46,8 @@ public struct TabSeparatedFile: Sendable {
             let content = line.last == UInt8(ascii: "\r") ? line.dropLast() : line
             let fields = content.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
                 .map { String(Substring($0)) }
-            guard fields.count == columnCount else {
-                throw DataError.wrongColumnCount(file: path, line: index + 1, expected: columnCount,
+            guard columnCounts.contains(fields.count) else {
+                throw DataError.wrongColumnCount(file: path, line: index + 1, expected: columnCounts,
                                                  found: fields.count)
             }
             rows.append(Row(line: index + 1, fields: fields))

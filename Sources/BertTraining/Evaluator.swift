@@ -38,7 +38,7 @@ public final class Evaluator {
         self.head = head
         self.batchSize = batchSize
         self.buckets = buckets
-        let graph = try BertBuilder.build(config, head: head, options: .evaluation)
+        let graph = try ModelCompiler.graph(config, head: head, mode: .eval)
         interpreters = InterpreterCache(graph: graph, limit: 2, planner: Planning.plan)
     }
 

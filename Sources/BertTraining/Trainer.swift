@@ -52,8 +52,7 @@ public final class Trainer {
         self.options = options
         self.optimization = optimization
         self.parameters = parameters
-        let forward = try BertBuilder.build(config, head: head, options: .training)
-        trainingGraph = try Pipeline([Differentiate()]).run(forward)
+        trainingGraph = try ModelCompiler.graph(config, head: head, mode: .train)
         gradients = try ParameterStore.matching(trainingGraph)
         for name in parameters.names where gradients.slot(name) != parameters.slot(name) {
             throw TrainingError.badCheckpoint(name, "gradient and parameter layouts differ")

@@ -23,6 +23,18 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
         case evalBatchSize = "eval_batch_size", logEvery = "log_every"
     }
 
+    /// Missing keys keep their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        maxSequenceLength = try c.decodeIfPresent(Int.self, forKey: .maxSequenceLength) ?? maxSequenceLength
+        buckets = try c.decodeIfPresent([Int].self, forKey: .buckets) ?? buckets
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        evalBatchSize = try c.decodeIfPresent(Int.self, forKey: .evalBatchSize) ?? evalBatchSize
+        logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? logEvery
+    }
+
     /// The buckets clipped to the maximum length, which is always the last bucket.
     public var effectiveBuckets: [Int] {
         Array(Set(buckets.filter { $0 < maxSequenceLength } + [maxSequenceLength])).sorted()

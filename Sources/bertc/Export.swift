@@ -43,28 +43,18 @@ struct Export: ParsableCommand {
         let samples = try input.map { (try SamplePairs.read(tsv: $0), $0) }
             ?? (SamplePairs.builtIn, "\(SamplePairs.builtIn.count) built-in pairs")
         let report = try ModelExport.run(model: model, format: format, destination: URL(fileURLWithPath: out),
-                                         maxSeqLength: maxSeqLength, pairs: samples) { message in
-            FileHandle.standardError.write(Data((message + "\n").utf8))
-        }
+                                         maxSeqLength: maxSeqLength, pairs: samples, progress: note)
         if json {
-            print(try jsonLine(report))
+            try printJSON(report)
         } else {
             print("exported \(report.format.rawValue) to \(report.path): \(report.files.count) files, \(report.bytes) bytes")
             if let diff = report.maxAbsDiff {
                 print("read back and ran \(report.pairs) pairs (\(report.pairsSource)): max abs diff \(diff) "
                     + "(tolerance \(report.tolerance)), " + (report.identical == true ? "bitwise identical" : "not bitwise identical"))
             }
-            if let note = report.note { print(note) }
+            if let remark = report.note { print(remark) }
         }
     }
 }
 
 extension ExportFormat: ExpressibleByArgument {}
-
-/// One JSON object with sorted keys on one line (`export --json`, `verify --json`).
-func jsonLine<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-}

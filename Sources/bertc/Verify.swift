@@ -41,11 +41,11 @@ struct Verify: ParsableCommand {
                                                 onnx: onnx.map { URL(fileURLWithPath: $0) }, pairs: pairs)
         } catch let error as BundleError where json {
             // A refused bundle is a verification result too: still one JSON object on stdout.
-            print(try jsonLine(RefusedBundle(bundle: bundle, passed: false, error: error.description)))
+            try printJSON(RefusedBundle(bundle: bundle, passed: false, error: error.description))
             throw error
         }
         if json {
-            print(try jsonLine(report))
+            try printJSON(report)
         } else {
             print("\(report.bundle): \(report.files.count) files verified (size and sha256)")
             print("ran \(report.pairs) pairs (\(report.pairsSource))")

@@ -42,7 +42,8 @@ final class BundleCommandTests: XCTestCase {
         bias.storage = .float32(bias.floats!.map { $0 + 0.5 })
         try parameters.set("classifier.bias", bias)
         try ModelDirectory.save(to: other, config: fixture.predictor.config, labels: fixture.predictor.labels,
-                                regression: false, task: "mrpc", parameters: parameters, vocab: BundleFixture.vocabulary)
+                                regression: false, task: "mrpc", parameters: parameters, vocab: BundleFixture.vocabulary,
+                                lowercase: true)
         let report = try BundleVerification.run(bundle: bundle, model: other.path, pairs: (fewPairs, "built-in"))
         XCTAssertFalse(report.passed)
         XCTAssertEqual(report.checks[0].comparison.maxAbsDiff, 0.5, accuracy: 1e-5)

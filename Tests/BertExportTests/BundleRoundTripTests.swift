@@ -153,7 +153,7 @@ struct BundleFixture {
         for name in parameters.names { try parameters.set(name, try weights.read(name)) }
         let model = try temporaryDirectory(test).appendingPathComponent("bert-tiny-random")
         try ModelDirectory.save(to: model, config: config, labels: ["not_equivalent", "equivalent"], regression: false,
-                                task: "mrpc", parameters: parameters, vocab: vocabulary)
+                                task: "mrpc", parameters: parameters, vocab: vocabulary, lowercase: true)
         let (predictor, _) = try Predictor.load(ModelDirectory.open(model.path))
         return BundleFixture(modelDirectory: model, predictor: predictor)
     }

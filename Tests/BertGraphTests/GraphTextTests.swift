@@ -51,26 +51,28 @@ final class GraphTextTests: XCTestCase {
         graph hand {
           input x: f32[batch, 8]   # a comment
           param w: f32[4, 8]
+          param b: f32[4]
+
           %y = matmul[transpose_a=false, transpose_b=true](x, w)
           %z, %z:1, %z:2 = layer_norm_grad[epsilon=0.001](%y, %y, b)
-          param b: f32[4]
           output z = %z
         }
         """
-        XCTAssertThrowsError(try GraphParser.parse(text)) { e in
-            XCTAssertEqual(e as? GraphError, .parse(line: 5, message: "value b is not declared on an earlier line"))
-        }
-        let fixed = text.replacingOccurrences(of: "(%y, %y, b)", with: "(%y, %y, w)")
-        XCTAssertThrowsError(try GraphParser.parse(fixed)) { e in
-            // gamma [4, 8] does not fit x [batch, 4]: the error names line, node, op and shapes.
-            guard case .parse(5, let m)? = e as? GraphError else { return XCTFail("\(e)") }
-            XCTAssertTrue(m.contains("node z (layer_norm_grad)") && m.contains("[4, 8]"), m)
-        }
-        let good = text.replacingOccurrences(of: "  param b: f32[4]\n", with: "")
-            .replacingOccurrences(of: "param w: f32[4, 8]", with: "param w: f32[4, 8]\n  param b: f32[4]")
-        let g = try GraphParser.parse(good)
-        XCTAssertEqual(g.values[g.value(named: "z:1")!].type, .f32(.fixed(4)))
+        let g = try GraphParser.parse(text)
         XCTAssertEqual(g.values[g.value(named: "y")!].type, .f32(.batch, .fixed(4)))
+        XCTAssertEqual(g.values[g.value(named: "z:1")!].type, .f32(.fixed(4)))
+
+        // A hand edit that breaks a shape: the error names the line, node, op and shapes.
+        let broken = text.replacingOccurrences(of: "(%y, %y, b)", with: "(%y, %y, w)")
+        XCTAssertThrowsError(try GraphParser.parse(broken)) { e in
+            XCTAssertEqual(e as? GraphError, .parse(line: 7, message: "shape error at node z (layer_norm_grad): gamma [4, 8] does not fit x [batch, 4]"))
+        }
+        // A value used before its declaration.
+        let late = text.replacingOccurrences(of: "  param b: f32[4]\n", with: "")
+            .replacingOccurrences(of: "  output z", with: "  param b: f32[4]\n  output z")
+        XCTAssertThrowsError(try GraphParser.parse(late)) { e in
+            XCTAssertEqual(e as? GraphError, .parse(line: 6, message: "value b is not declared on an earlier line"))
+        }
     }
 
     /// Each broken text with the line and a phrase its error must contain.
@@ -112,5 +114,32 @@ final class GraphTextTests: XCTestCase {
             let (g, _) = try randomGraph(seed: seed)
             XCTAssertEqual(try GraphParser.parse(GraphPrinter.render(g)), g, "seed \(seed)")
         }
+    }
+}
+
+/// The exact text of a small graph: the format's snapshot.
+final class GraphTextSnapshotTests: XCTestCase {
+    func testSnapshot() throws {
+        var g = Graph(name: "snapshot")
+        let x = g.addInput("x", .f32(.batch, .fixed(4)))
+        let w = g.addParameter("dense.weight", .f32(.fixed(2), .fixed(4)))
+        let y = try g.apply1(.matmul(transposeA: false, transposeB: true), [x, w], name: "dense")
+        let z = try g.apply1(.scale(-0.5), [y], name: "z:scaled")
+        let grads = try g.apply(.layerNormGrad(epsilon: 1e-5), [z, y, g.addParameter("ln.weight", .f32(.fixed(2)))], name: "dln")
+        g.addOutput("out", z)
+        g.addOutput("grad:ln.weight", grads[1])
+        XCTAssertEqual(GraphPrinter.render(g), """
+            graph snapshot {
+              input x: f32[batch, 4]
+              param dense.weight: f32[2, 4]
+              %dense: f32[batch, 2] = matmul[transpose_a=false, transpose_b=true](x, dense.weight)
+              %z:scaled: f32[batch, 2] = scale[factor=-0.5](%dense)
+              param ln.weight: f32[2]
+              %dln: f32[batch, 2], %dln:1: f32[2], %dln:2: f32[2] = layer_norm_grad[epsilon=1e-05](%z:scaled, %dense, ln.weight)
+              output out = %z:scaled
+              output grad:ln.weight = %dln:1
+            }
+
+            """)
     }
 }

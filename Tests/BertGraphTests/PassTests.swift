@@ -114,4 +114,23 @@ final class PassTests: XCTestCase {
         XCTAssertEqual(after.nodes, [Node(op: .tanh, inputs: [0], outputs: [1])])
         XCTAssertEqual(after.outputs, [GraphOutput(name: "y", value: 1)])
     }
+
+    // MARK: - Properties on random graphs
+
+    func testPassesAgreeOnRandomGraphs() throws {
+        for seed in 0..<100 as Range<UInt64> {
+            let (g, bindings) = try randomGraph(seed: seed)
+            XCTAssertEqual(try InferShapes().run(g), g, "seed \(seed)")
+            let specialised = try Specialize(bindings: bindings).run(g)
+            try GraphVerifier.verify(specialised, after: "Specialize")
+            XCTAssertEqual(try PlanMemory().run(specialised, bindings: [:]).offsets,
+                           try PlanMemory().run(g, bindings: bindings).offsets, "seed \(seed)")
+            let pruned = try EliminateDeadCode().run(g)
+            try GraphVerifier.verify(pruned, after: "EliminateDeadCode")
+            XCTAssertEqual(try EliminateDeadCode().run(pruned), pruned, "seed \(seed)")
+            XCTAssertEqual(try GraphParser.parse(GraphPrinter.render(pruned)), pruned, "seed \(seed)")
+            XCTAssertEqual(pruned.outputs.map(\.name), g.outputs.map(\.name))
+            try PlanMemory().run(pruned, bindings: bindings).verify(graph: pruned)
+        }
+    }
 }

@@ -120,9 +120,37 @@ final class PlanMemoryTests: XCTestCase {
             for b in arena where a < b && first[a] <= last[b] && first[b] <= last[a] {
                 let (oa, ob) = (plan.offsets[a]!, plan.offsets[b]!)
                 let disjoint = oa + plan.sizes[a] <= ob || ob + plan.sizes[b] <= oa
-                let aliased = plan.inPlace[b] == a && last[a] == first[b]
+                let aliased = (plan.inPlace[b] == a && last[a] == first[b]) || (plan.inPlace[a] == b && last[b] == first[a])
                 XCTAssertTrue(disjoint || aliased, "seed \(seed): \(g.values[a].name) and \(g.values[b].name) overlap")
             }
         }
     }
+
+    /// Value ids need not follow node order (a pass may append values for nodes it inserts).
+    func testValueIdsInAnyOrder() throws {
+        for seed in 0..<50 as Range<UInt64> {
+            let (g, bindings) = try randomGraph(seed: seed)
+            let reversed = reversingValueIDs(g)
+            try GraphVerifier.verify(reversed)
+            let plan = try PlanMemory().run(reversed, bindings: bindings)
+            try plan.verify(graph: reversed)
+            try checkNoOverlap(reversed, plan, seed: seed)
+            let original = try PlanMemory().run(g, bindings: bindings)
+            XCTAssertEqual(plan.arenaBytes, original.arenaBytes, "seed \(seed)")
+            XCTAssertEqual(plan.offsets, original.offsets.reversed(), "ids do not change the placement (seed \(seed))")
+        }
+    }
+}
+
+/// `g` with value ids renumbered last to first (same values, nodes and order of nodes).
+func reversingValueIDs(_ g: Graph) -> Graph {
+    let n = g.values.count
+    func id(_ v: ValueID) -> ValueID { n - 1 - v }
+    var r = Graph(name: g.name)
+    r.values = g.values.reversed()
+    r.inputs = g.inputs.map(id)
+    r.parameters = g.parameters.map(id)
+    r.nodes = g.nodes.map { Node(op: $0.op, inputs: $0.inputs.map(id), outputs: $0.outputs.map(id)) }
+    r.outputs = g.outputs.map { GraphOutput(name: $0.name, value: id($0.value)) }
+    return r
 }

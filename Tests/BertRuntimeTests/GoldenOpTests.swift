@@ -73,6 +73,29 @@ final class GoldenOpTests: XCTestCase {
         }
     }
 
+    /// Far from zero the vector exp, erfc and tanh saturate instead of giving NaN or inf.
+    func testElementwiseLimits() throws {
+        let x = HostTensor(shape: [10], floats: [-1e4, -200, -90, -20, -9, 9, 20, 90, 200, 1e4])
+        let dy = HostTensor(shape: [10], floats: [Float](repeating: 1, count: 10))
+        let xs = x.floats!
+        let relu = xs.map { max($0, 0) }, step = xs.map { $0 > 0 ? Float(1) : 0 }, sign = xs.map { $0 > 0 ? Float(1) : -1 }
+        let expect: [(Op, [HostTensor], [Float])] = [
+            (.gelu(.erf), [x], relu), (.gelu(.tanh), [x], relu),
+            (.geluGrad(.erf), [dy, x], step), (.geluGrad(.tanh), [dy, x], step),
+            (.tanh, [x], sign),
+        ]
+        for (op, inputs, limit) in expect {
+            let y = try runOneNode(op, inputs)[0]
+            assertClose(y, HostTensor(shape: [10], floats: limit), atol: 1e-6, rtol: 1e-6, "\(op.name) limits")
+        }
+        let scores = HostTensor(shape: [1, 1, 1, 4], floats: [-1e4, 80, 100, 1e4])
+        let mask = HostTensor(shape: [1, 4], int32s: [1, 1, 1, 0])
+        let probs = try runOneNode(.maskedSoftmax, [scores, mask])[0].floats!
+        XCTAssertEqual(probs[0], 0)
+        XCTAssertEqual(probs[2], 1, accuracy: 1e-6)
+        XCTAssertEqual(probs[1] + probs[3], 0, accuracy: 1e-6)
+    }
+
     func testIdOutsideTheTableIsATypedError() throws {
         let table = HostTensor(shape: [3, 2], floats: [0, 1, 2, 3, 4, 5])
         let ids = HostTensor(shape: [1, 2], int32s: [1, 3])

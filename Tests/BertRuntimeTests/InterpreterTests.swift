@@ -63,6 +63,23 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(try shared.run(inputs: ["input_ids": ids], parameters: params), expected)
     }
 
+    /// PlanMemory's plan (lifetimes packed, outputs written in place over dying inputs) gives
+    /// the naive plan's results bit for bit.
+    func testPlanMemoryGivesNaiveResults() throws {
+        var g = try smallModel()
+        let n = g.output(named: "out")!
+        let t = try g.apply1(.tanh, [try g.apply1(.scale(0.5), [n], name: "half")], name: "t")
+        let d = try g.apply1(.dropout(rate: 0.25, stream: 3), [t], name: "d")
+        g.addOutput("d", try g.apply1(.mul, [d, n], name: "dn"))
+        let params = try filledParameters(g)
+        let plan = try PlanMemory().run(g, bindings: bindings)
+        XCTAssertFalse(plan.inPlace.isEmpty, "the planner wrote some output in place")
+        let expected = try Interpreter(graph: g, plan: MemoryPlan.naive(g, bindings: bindings))
+            .run(inputs: ["input_ids": ids], parameters: params, seed: 4, step: 1)
+        let planned = try Interpreter(graph: g, plan: plan)
+        XCTAssertEqual(try planned.run(inputs: ["input_ids": ids], parameters: params, seed: 4, step: 1), expected)
+    }
+
     func testParametersAreReadInPlace() throws {
         let g = try smallModel()
         let params = try filledParameters(g)
@@ -132,6 +149,38 @@ final class InterpreterTests: XCTestCase {
         }
         XCTAssertThrowsError(try Interpreter(graph: g, plan: MemoryPlan.naive(g, bindings: ["batch": 2, "seq": 3])
             .with { $0.arenaBytes -= 64 }))
+    }
+
+    /// Ops whose kernels allow the (first) output at an input's offset give the same results
+    /// in place, as `Op+Kernel.swift` promises a planner.
+    func testInPlaceKernels() throws {
+        var random = SeededFloats(state: 5)
+        let x = random.tensor([2, 3, 4, 13], scale: 3), dy = random.tensor([2, 3, 4, 13])
+        let gamma = random.tensor([13]), beta = random.tensor([13])
+        let mask = HostTensor(shape: [2, 13], int32s: (0..<26).map { Int32($0 % 13 < 9 ? 1 : 0) })
+        let labels = HostTensor(shape: [2], int32s: [1, 0])
+        let logits = random.tensor([2, 5]), dloss = HostTensor(shape: [], floats: [0.5])
+        let cases: [(Op, [HostTensor], Int)] = [
+            (.add, [x, gamma], 0), (.mul, [x, dy], 1), (.scale(2), [x], 0), (.tanh, [x], 0),
+            (.gelu(.erf), [x], 0), (.geluGrad(.tanh), [dy, x], 0), (.geluGrad(.erf), [dy, x], 1),
+            (.tanhGrad, [dy, x], 1), (.dropout(rate: 0.5, stream: 1), [x], 0),
+            (.layerNorm(epsilon: 1e-5), [x, gamma, beta], 0),
+            (.layerNormGrad(epsilon: 1e-5), [dy, x, gamma], 0), (.layerNormGrad(epsilon: 1e-5), [dy, x, gamma], 1),
+            (.maskedSoftmax, [x, mask], 0), (.softmaxGrad, [dy, x], 0), (.softmaxGrad, [dy, x], 1),
+            (.reshape(Shape([6, 52])), [x], 0),
+            (.softmaxCrossEntropyGrad, [dloss, logits, labels], 1),
+        ]
+        for (op, inputs, alias) in cases {
+            let g = try oneNodeGraph(op, inputs: inputs)
+            let naive = try MemoryPlan.naive(g, bindings: [:])
+            var feed: [String: HostTensor] = [:]
+            for (i, t) in inputs.enumerated() { feed["x\(i)"] = t }
+            let expected = try Interpreter(graph: g, plan: naive).run(inputs: feed, parameters: ParameterStore(specs: []))
+            let inPlace = naive.with { $0.offsets[g.nodes[0].outputs[0]] = $0.offsets[g.inputs[alias]] }
+            let got = try Interpreter(graph: g, plan: inPlace, threads: 2, minimumParallelWork: 0)
+                .run(inputs: feed, parameters: ParameterStore(specs: []))
+            XCTAssertEqual(got, expected, "\(op.name) with its output on input \(alias)")
+        }
     }
 
     /// Kernels that split rows, columns or elements give bit-identical results on one and on

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import BertTraining
+import BertRuntime
 
 /// AdamW and the schedule against golden/optimizer/adamw.json (tools/golden_adamw.py:
 /// torch.optim.AdamW, keras.optimizers.AdamW, and a numpy re-implementation of
@@ -189,5 +190,29 @@ final class AdamWTests: XCTestCase {
         XCTAssertThrowsError(try OptimizationConfig.load(URL(fileURLWithPath: "/nonexistent/opt.json"))) { e in
             XCTAssertTrue("\(e)".contains("/nonexistent/opt.json"), "\(e)")
         }
+    }
+}
+
+/// The ParameterStore front end gives the same update as the raw buffers.
+final class AdamWParameterStoreTests: XCTestCase {
+    func testStoreUpdateMatchesBufferUpdate() throws {
+        let specs: [(name: String, shape: [Int])] = [("dense.weight", [2, 3]), ("dense.bias", [2]), ("LayerNorm.weight", [3])]
+        let params = ParameterStore(specs: specs), grads = ParameterStore(specs: specs)
+        params.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = Float(i) * 0.1 - 0.3 } }
+        grads.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] = Float(i % 4) * 0.2 - 0.25 } }
+        var raw = params.tensor("dense.weight")!.floats! + params.tensor("dense.bias")!.floats! + params.tensor("LayerNorm.weight")!.floats!
+        let rawGrads = grads.tensor("dense.weight")!.floats! + grads.tensor("dense.bias")!.floats! + grads.tensor("LayerNorm.weight")!.floats!
+
+        let a = try AdamW(config: OptimizationConfig(), parameters: params, totalSteps: 5)
+        XCTAssertEqual(a.slots.map(\.name), ["dense.weight", "dense.bias", "LayerNorm.weight"])
+        let b = try AdamW(config: OptimizationConfig(), slots: a.slots, count: a.count, totalSteps: 5)
+        for _ in 0 ..< 2 {
+            try a.update(parameters: params, gradients: grads)
+            _ = try raw.withUnsafeMutableBufferPointer { p in try rawGrads.withUnsafeBufferPointer { try b.update(parameters: p, gradients: $0) } }
+        }
+        XCTAssertEqual(params.withUnsafeMutableBufferPointer { Array($0) }, raw)
+
+        let other = ParameterStore(specs: [("dense.bias", [2]), ("dense.weight", [2, 3]), ("LayerNorm.weight", [3])])
+        XCTAssertThrowsError(try a.update(parameters: params, gradients: other))
     }
 }

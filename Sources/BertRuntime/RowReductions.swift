@@ -32,10 +32,22 @@ func rowDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> F
     return Float(total)
 }
 
-/// Largest of `n` floats (n > 0).
+/// Largest of `n` floats (n > 0). Exact, so the lane order does not matter.
 @inline(__always)
 func rowMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var best = x[0]
-    for i in 1..<max(n, 1) where x[i] > best { best = x[i] }
+    var i = 0
+    if n >= 8 {
+        var lanes = UnsafeRawPointer(x).loadUnaligned(as: SIMD8<Float>.self)
+        i = 8
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            lanes.replace(with: v, where: v .> lanes)
+            i += 8
+        }
+        best = lanes[0]
+        for lane in 1..<8 where lanes[lane] > best { best = lanes[lane] }
+    }
+    while i < n { if x[i] > best { best = x[i] }; i += 1 }
     return best
 }

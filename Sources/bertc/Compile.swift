@@ -1,0 +1,48 @@
+import ArgumentParser
+import BertGraph
+import BertModel
+import Foundation
+
+/// `bertc compile`: builds a config's graph, runs the passes and reports.
+struct Compile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a model's graph, run the passes, plan memory and report ops, parameters, FLOPs and bytes.")
+
+    @Argument(help: "A preset (\(Presets.names.joined(separator: ", "))), a config JSON file or a model directory.")
+    var config: String
+    @Option(help: "Graph: infer, eval or train.") var mode: CompileMode = .infer
+    @Option(help: "Batch size to plan for.") var batch: Int = 32
+    @Option(help: "Sequence length to plan for.") var seq: Int = 128
+    @Option(help: "Number of labels of the classification head.") var labels: Int = 2
+    @Option(help: "Write the graph as Graphviz DOT to this file.") var dot: String?
+    @Flag(help: "Print the graph in bertc's IR text format.") var printIR = false
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard batch > 0, seq > 0, labels > 0 else { throw ValidationError("--batch, --seq and --labels must be positive") }
+    }
+
+    func run() throws {
+        let bertConfig = try Presets.resolve(config)
+        guard seq <= bertConfig.maxPositionEmbeddings else {
+            throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
+        }
+        let (graph, _, report) = try ModelCompiler.compile(bertConfig, head: .classification(labels: labels), mode: mode,
+                                                           batch: batch, seq: seq)
+        if let dot {
+            do { try GraphvizWriter(collapseParameters: true).write(graph).write(toFile: dot, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write \(dot): \(error.localizedDescription)")
+            }
+        }
+        if printIR { print(GraphPrinter.render(graph), terminator: "") }
+        if json { try printJSON(report); return }
+        guard !printIR else { return }
+        print("\(config) (\(mode.rawValue), batch \(batch), seq \(seq)): \(report.nodes) nodes, \(report.parameters) parameters")
+        print(String(format: "%.3f GFLOP per example; arena %.1f MB (naive %.1f MB); parameters %.1f MB; optimizer state %.1f MB; compiled in %.1f ms",
+                     Double(report.flopsPerExample) / 1e9, Double(report.arenaBytes) / 1e6, Double(report.naiveBytes) / 1e6,
+                     Double(report.parameterBytes) / 1e6, Double(report.optimizerStateBytes) / 1e6, report.compileMillis))
+        for (op, count) in report.opCounts.sorted(by: { $0.key < $1.key }) { print("  \(op): \(count)") }
+    }
+}
+
+extension CompileMode: ExpressibleByArgument {}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import BertModel
+import Foundation
+
+/// `bertc predict`: logits, class id and label for sentence pairs.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Predict sentence pairs with a model or a bundle.")
+
+    @Option(help: "Model or run directory.") var model: String?
+    @Option(help: "Exported bundle directory.") var bundle: String?
+    @Option(help: "First sentence.") var sentence1: String?
+    @Option(help: "Second sentence.") var sentence2: String?
+    @Option(help: "TSV file with one or two text columns per line, no header.") var input: String?
+    @Option(help: "Seed for a task head the model lacks.") var seed: UInt64 = 0
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard (model == nil) != (bundle == nil) else { throw ValidationError("give exactly one of --model and --bundle") }
+        guard (sentence1 == nil) != (input == nil) else { throw ValidationError("give --sentence1 [--sentence2] or --input FILE") }
+        if sentence2 != nil && sentence1 == nil { throw ValidationError("--sentence2 needs --sentence1") }
+    }
+
+    func run() throws {
+        let pairs = try input.map(readPairs) ?? [(sentence1!, sentence2)]
+        let prediction: Prediction
+        if let model {
+            let (predictor, report) = try Predictor.load(try ModelDirectory.open(model), seed: seed)
+            if !report.initialized.isEmpty { note("note: \(report.description)") }
+            prediction = try predictor.predict(pairs)
+        } else {
+            throw ValidationError("--bundle is not available in this build")
+        }
+        if json {
+            try printJSON(prediction)
+        } else {
+            for (i, row) in prediction.logits.enumerated() {
+                let logits = row.map { String(format: "%.4f", $0) }.joined(separator: ", ")
+                print("\(i)\t\(prediction.classes[i]) (class \(prediction.classIDs[i]))\tlogits [\(logits)]")
+            }
+        }
+    }
+}

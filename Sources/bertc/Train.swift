@@ -1,0 +1,83 @@
+import ArgumentParser
+import BertModel
+import BertRuntime
+import BertText
+import BertTraining
+import Foundation
+
+/// `bertc train`: fine-tunes a model on a task with the task's recipe (graphs/tasks/<task>.json).
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fine-tune a model on a task (default recipe from graphs/tasks/<task>.json).")
+
+    @Option(help: "Model directory (config, weights, vocab.txt).") var model: String
+    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).") var task: String = "mrpc"
+    @Option(help: "Run directory to write.") var out: String
+    @OptionGroup var data: DataOptions
+    @Option(help: "Epochs.") var epochs: Int?
+    @Option(help: "Batch size.") var batchSize: Int?
+    @Option(help: "Peak learning rate.") var lr: Double?
+    @Option(help: "Maximum sequence length.") var seqLen: Int?
+    @Option(help: "Sequence-length buckets, e.g. 32,64,96,128.") var buckets: String?
+    @Option(help: "Random seed (head init, shuffles, dropout).") var seed: UInt64?
+    @Option(help: "Optimizer config JSON (like graphs/optimizer-adamw.json).") var optimizerConfig: String?
+    @Option(help: "Use only the first N training examples (smoke runs).") var limit: Int?
+    @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
+    @Flag(help: "Print the final summary as one JSON object.") var json = false
+
+    func validate() throws {
+        for (name, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--seq-len", seqLen), ("--limit", limit)] {
+            if let value, value <= 0 { throw ValidationError("\(name) must be positive") }
+        }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
+        if let seqLen, seqLen < 3 { throw ValidationError("--seq-len must be at least 3") }
+    }
+
+    func run() throws {
+        let spec = try TaskCatalog.spec(task)
+        var recipe = try TaskRecipe.load(task: spec.name, graphs: Presets.graphsDirectory())
+        if let optimizerConfig { recipe.optimization = try OptimizationConfig.load(URL(fileURLWithPath: optimizerConfig)) }
+        if let epochs { recipe.training.epochs = epochs }
+        if let batchSize { recipe.training.batchSize = batchSize }
+        if let seqLen { recipe.training.maxSequenceLength = seqLen }
+        if let buckets { recipe.training.buckets = try parseBuckets(buckets) }
+        if let seed { recipe.training.seed = seed }
+        if let lr {
+            recipe.optimization.learningRate.polynomial.initialLearningRate = lr
+            recipe.optimization.learningRate.constant.learningRate = lr
+        }
+        let options = recipe.training
+
+        let modelDir = try ModelDirectory.open(model)
+        let head = spec.head
+        let inference = try BertBuilder.build(modelDir.config, head: head, options: .inference)
+        let parameters = try ParameterStore.matching(inference)
+        let report = try modelDir.loadParameters(into: parameters, seed: options.seed)
+        note(report.description)
+
+        let tokenizer = try BertTokenizer(vocabularyFile: modelDir.vocabURL.path, lowercase: modelDir.lowercase)
+        let encoder = try ExampleEncoder(tokenizer: tokenizer, maxLength: options.maxSequenceLength)
+        let locator = try data.locator()
+        var train = try spec.encode(.train, data: locator, encoder: encoder)
+        if let limit { train = Array(train.prefix(limit)) }
+        let dev = try spec.encode(.dev, data: locator, encoder: encoder)
+        note("\(spec.name): \(train.count) training and \(dev.count) dev examples from \(locator.root)")
+
+        let trainer = try Trainer(config: modelDir.config, head: head, parameters: parameters,
+                                  options: options, optimization: recipe.optimization)
+        let run = RunDirectory(URL(fileURLWithPath: out))
+        let summary = try trainer.train(train: train, dev: dev, run: run, resume: resume)
+        try ModelDirectory.save(to: run.modelURL, config: modelDir.config,
+                                labels: spec.labelNames.isEmpty ? nil : spec.labelNames,
+                                regression: head == .regression, task: spec.name, parameters: parameters,
+                                vocab: modelDir.vocabURL, lowercase: modelDir.lowercase)
+        note("fine-tuned model written to \(run.modelURL.path)")
+        if json {
+            try printJSON(summary)
+        } else {
+            print(String(format: "dev accuracy %.4f, F1 %.4f, loss %.4f after %d steps (%.0f s of training, %.1f examples/s)",
+                         summary.accuracy ?? .nan, summary.f1 ?? .nan, summary.loss, summary.steps,
+                         summary.trainSeconds, summary.examplesPerSecond))
+        }
+    }
+}
