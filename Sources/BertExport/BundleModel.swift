@@ -54,25 +54,9 @@ public final class BundleModel {
         let weightsURL = directory.appendingPathComponent(manifest.model.weights)
         let parameters = try Self.readWeights(weightsURL, for: graph)
 
-        let vocabularyURL = directory.appendingPathComponent(manifest.tokenizer.vocabulary)
-        let settings = manifest.tokenizer
-        let tokenizer: BertTokenizer
-        do { tokenizer = try BertTokenizer(vocabularyFile: vocabularyURL.path, lowercase: settings.lowercase) } catch {
-            throw BundleError.badVocabulary(file: vocabularyURL.path, reason: "\(error)")
-        }
-        try Self.checkTables(parameters, vocabularySize: tokenizer.vocabulary.count, maxLength: settings.maxSeqLength,
-                             weights: weightsURL.path)
-        let encoder: ExampleEncoder
-        do {
-            // Validated by the manifest decoder; a bad name cannot reach here.
-            let truncation = TruncationStrategy(rawValue: settings.truncation) ?? .longestFirst
-            encoder = try ExampleEncoder(tokenizer: tokenizer, maxLength: settings.maxSeqLength, truncation: truncation)
-        } catch {
-            throw BundleError.badManifest(file: directory.appendingPathComponent(BundleWriter.manifestFile).path,
-                                          reason: "tokenizer settings: \(error)")
-        }
+        let encoder = try Self.makeEncoder(manifest, in: directory, parameters: parameters, weights: weightsURL.path)
         predictor = Predictor(config: manifest.model.config, graph: graph, parameters: parameters, labels: manifest.labels,
-                              encoder: encoder, buckets: settings.bucketLengths)
+                              encoder: encoder, buckets: manifest.tokenizer.bucketLengths)
     }
 
     /// Runs `serving_default`.
@@ -184,12 +168,37 @@ public final class BundleModel {
         return parameters
     }
 
-    /// Token ids index the word embeddings and positions the position embeddings: both tables
-    /// must be large enough, or a lookup would read outside them.
+    /// The tokenizer and packer the manifest describes, checked against the embedding tables.
+    private static func makeEncoder(_ manifest: BundleManifest, in directory: URL, parameters: ParameterStore,
+                                    weights: String) throws -> ExampleEncoder {
+        let settings = manifest.tokenizer
+        let vocabularyURL = directory.appendingPathComponent(settings.vocabulary)
+        let tokenizer: BertTokenizer
+        do { tokenizer = try BertTokenizer(vocabularyFile: vocabularyURL.path, lowercase: settings.lowercase) } catch {
+            throw BundleError.badVocabulary(file: vocabularyURL.path, reason: "\(error)")
+        }
+        try checkTables(parameters, vocabularySize: tokenizer.vocabulary.count, maxLength: settings.maxSeqLength,
+                        weights: weights)
+        // The manifest decoder has validated the strategy's name.
+        let truncation = TruncationStrategy(rawValue: settings.truncation) ?? .longestFirst
+        do {
+            return try ExampleEncoder(tokenizer: tokenizer, maxLength: settings.maxSeqLength, truncation: truncation)
+        } catch {
+            throw BundleError.badManifest(file: directory.appendingPathComponent(BundleWriter.manifestFile).path,
+                                          reason: "tokenizer settings: \(error)")
+        }
+    }
+
+    /// Token ids index the word embeddings, positions the position embeddings and segment ids
+    /// the type embeddings: each table must be large enough, or a lookup would read outside it.
     private static func checkTables(_ parameters: ParameterStore, vocabularySize: Int, maxLength: Int, weights: String) throws {
         if let rows = parameters.shape("bert.embeddings.word_embeddings.weight")?.first, vocabularySize > rows {
             throw BundleError.weightMismatch(
                 file: weights, reason: "the vocabulary has \(vocabularySize) tokens but word embeddings only \(rows) rows")
+        }
+        if let rows = parameters.shape("bert.embeddings.token_type_embeddings.weight")?.first, rows < 2 {
+            throw BundleError.weightMismatch(
+                file: weights, reason: "sentence pairs need 2 token types but the type embeddings have \(rows) rows")
         }
         if let rows = parameters.shape("bert.embeddings.position_embeddings.weight")?.first, maxLength > rows {
             throw BundleError.weightMismatch(

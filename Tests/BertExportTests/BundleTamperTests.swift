@@ -120,6 +120,15 @@ final class BundleTamperTests: XCTestCase {
         XCTAssertTrue(reason.contains("classifier.bias"), reason)
     }
 
+    /// A vocabulary with more tokens than word embeddings would index outside the table: refused.
+    func testVocabularyLargerThanTheEmbeddingsIsRefused() throws {
+        var vocabulary = try Data(contentsOf: url("vocab.txt"))
+        vocabulary.append(contentsOf: Array("[extra_token]\n".utf8))
+        try rewrite("vocab.txt", vocabulary)
+        guard case .weightMismatch(_, let reason)? = loadError() else { return XCTFail("not a weight error") }
+        XCTAssertTrue(reason.contains("30523 tokens"), reason)
+    }
+
     // MARK: - Editing
 
     /// Replaces a file and updates its manifest entry so only deeper checks can catch it.
