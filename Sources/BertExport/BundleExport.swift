@@ -71,6 +71,9 @@ public enum ModelExport {
         let directory = try ModelDirectory.open(model)
         let (predictor, load) = try Predictor.load(directory, maxLength: maxSeqLength)
         progress("loaded \(directory.url.path): \(load)")
+        let headNote = load.initialized.isEmpty ? nil
+            : "the model has no fine-tuned task head; the export carries one initialised from seed 0 "
+                + "(\(load.initialized.joined(separator: ", ")))"
         let reference = try predictor.predict(pairs.pairs)
         switch format {
         case .bundle:
@@ -89,9 +92,11 @@ public enum ModelExport {
                 format: format, path: destination.path,
                 files: files.map { destination.appendingPathComponent($0).path }, bytes: summary.totalBytes,
                 maxAbsDiff: comparison?.maxAbsDiff, identical: comparison?.identical, tolerance: 0,
-                pairs: pairs.pairs.count, pairsSource: pairs.source, passed: true, note: nil)
+                pairs: pairs.pairs.count, pairsSource: pairs.source, passed: true, note: headNote)
         case .onnx:
-            return try exportONNX(predictor, reference: reference, to: destination, pairs: pairs, progress: progress)
+            var report = try exportONNX(predictor, reference: reference, to: destination, pairs: pairs, progress: progress)
+            if let headNote { report.note = [report.note, headNote].compactMap { $0 }.joined(separator: "; ") }
+            return report
         }
     }
 
