@@ -6,8 +6,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 tools/setup.sh
-swift build -c release --product bertc
-bertc=("$(swift build -c release --show-bin-path)/bertc")
+# Same flags as tools/test.sh, so the two share one build.
+swift build -c release -Xswiftc -enable-testing --product bertc
+bertc=("$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/bertc")
 model=${BERTC_MODEL_CACHE:-$HOME/.cache/bertc/models}/minilm-l6
 run=${RUN:-runs/mrpc}
 
