@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "BertTextTests", dependencies: ["BertText"]),
         .testTarget(name: "BertRuntimeTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
         .testTarget(name: "BertTrainingTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertTraining"]),
-        .testTarget(name: "BertExportTests", dependencies: ["BertGraph", "BertExport"]),
+        .testTarget(name: "BertExportTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertExport"]),
         .testTarget(name: "BertModelTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
     ],
     swiftLanguageModes: [.v5],

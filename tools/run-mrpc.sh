@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The main job: set up, fine-tune the pretrained MiniLM-L6 on GLUE MRPC with bertc's default
 # recipe, evaluate on dev, export ONNX and the native bundle, and verify both against the
-# trained model. Output goes to ${RUN:-runs/mrpc}.
+# trained model. Output goes to ${RUN:-runs/mrpc-<timestamp>}.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 tools/setup.sh
-swift build -c release --product bertc
-bertc=("$(swift build -c release --show-bin-path)/bertc")
+# Same flags as tools/test.sh, so the two share one build.
+swift build -c release -Xswiftc -enable-testing --product bertc
+bertc=("$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/bertc")
 model=${BERTC_MODEL_CACHE:-$HOME/.cache/bertc/models}/minilm-l6
-run=${RUN:-runs/mrpc}
+# A new run directory each time: bertc never overwrites a finished run.
+run=${RUN:-runs/mrpc-$(date +%Y%m%d-%H%M%S)}
 
 "${bertc[@]}" train --model "$model" --task mrpc --out "$run" "$@"
 "${bertc[@]}" eval --model "$run" --task mrpc --split dev

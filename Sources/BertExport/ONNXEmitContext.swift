@@ -28,6 +28,9 @@ struct ONNXEmitContext {
     /// The ONNX name of each graph output, in order: the output's own name unless a graph
     /// input already has it.
     private let graphOutputNames: [String]
+    /// The initializer name reserved for each parameter: its own name unless an input or
+    /// output already has it.
+    private var parameterNames: [ValueID: String] = [:]
 
     private struct ParameterForm: Hashable {
         var value: ValueID
@@ -52,7 +55,7 @@ struct ONNXEmitContext {
         }
         self.outputNames = outputNames
         self.graphOutputNames = graphOutputNames
-        for v in graph.parameters { _ = builder.uniqueName(graph.values[v].name) }
+        for v in graph.parameters { parameterNames[v] = builder.uniqueName(graph.values[v].name) }
     }
 
     // MARK: - Values
@@ -81,9 +84,9 @@ struct ONNXEmitContext {
     }
 
     private func stored(_ v: ValueID) throws -> String {
+        // The exporter verifies the graph first, so every value is defined before it is read.
         guard let name = names[v] else {
-            throw ONNXExportError.unsupported(op: "?", node: graph.values[v].name,
-                                              detail: "value is read before any node defines it")
+            throw ONNXExportError.invalidGraph("value \(graph.values[v].name) is read before any node defines it")
         }
         return name
     }
@@ -129,7 +132,7 @@ struct ONNXEmitContext {
             builder.addInitializer(name: name, dims: [expected[1], expected[0]],
                                    floats: Self.transpose(floats, rows: expected[0], columns: expected[1]))
         } else {
-            name = value.name   // reserved in init
+            name = parameterNames[v] ?? builder.uniqueName(value.name)
             builder.addInitializer(name: name, dims: expected, floats: floats)
         }
         parameterInitializers[form] = name

@@ -2,6 +2,8 @@
 
 /// Why an ONNX export failed. Nothing is written when any of these is thrown.
 public enum ONNXExportError: Error, CustomStringConvertible, Equatable {
+    /// The graph itself is malformed (GraphVerifier's message).
+    case invalidGraph(String)
     /// The graph holds an op that only a training graph uses (gradients, losses, dropout).
     case trainingOnlyOp(op: String, node: String)
     /// The op is exportable in general, but not in the form this node uses it.
@@ -19,6 +21,8 @@ public enum ONNXExportError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
+        case .invalidGraph(let message):
+            return "cannot export a malformed graph: \(message)"
         case .trainingOnlyOp(let op, let node):
             return "op \(op) cannot be exported (training-only), at node \(node); export the inference graph"
         case .unsupported(let op, let node, let detail):

@@ -20,8 +20,7 @@ enum ONNXExternalData {
             side.append(Data(count: offset - side.count))
             side.append(raw)
             var t = model.graph.initializer[i]
-            t.rawData = Data()
-            t.clearRawData()
+            t.clearRawData()   // external tensors must not carry raw_data at all
             t.dataLocation = .external
             t.externalData = [entry("location", location), entry("offset", String(offset)),
                               entry("length", String(raw.count))]

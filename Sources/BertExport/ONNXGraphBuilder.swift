@@ -105,6 +105,7 @@ struct ONNXGraphBuilder {
 
     // MARK: - Attributes
 
+    /// An INT attribute (`axis`, `to`).
     static func attribute(_ name: String, int value: Int) -> Onnx_AttributeProto {
         var a = Onnx_AttributeProto()
         a.name = name
@@ -113,6 +114,7 @@ struct ONNXGraphBuilder {
         return a
     }
 
+    /// An INTS attribute (`perm`).
     static func attribute(_ name: String, ints values: [Int]) -> Onnx_AttributeProto {
         var a = Onnx_AttributeProto()
         a.name = name
@@ -121,6 +123,7 @@ struct ONNXGraphBuilder {
         return a
     }
 
+    /// A FLOAT attribute (`epsilon`).
     static func attribute(_ name: String, float value: Float) -> Onnx_AttributeProto {
         var a = Onnx_AttributeProto()
         a.name = name

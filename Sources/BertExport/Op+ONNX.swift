@@ -2,7 +2,7 @@
 // compute the op, in the forms Hugging Face's PyTorch export emits, so that ONNX Runtime's BERT
 // optimizer (onnxruntime.transformers) recognises and fuses them:
 //   - linear layers: MatMul with the weight stored pre-transposed `[in, out]`, then Add(bias);
-//   - attention: MatMul(q, Transpose(k)) -> Mul(1/sqrt(d)) -> Add(mask) -> Softmax -> MatMul(v),
+//   - attention: MatMul(q, Transpose(k)) -> Div(sqrt(d)) -> Add(mask) -> Softmax -> MatMul(v),
 //     the mask as Unsqueeze, Unsqueeze, Cast, Sub(1, m), Mul(-10000) (built once, shared);
 //   - GELU (erf): x*0.5 * (1 + Erf(x / sqrt 2)); GELU (tanh): the FastGelu Pow/Tanh pattern;
 //   - position ids: Slice of a `[1, max_pos]` constant up to Shape(input_ids)[1].
@@ -50,8 +50,15 @@ extension Op {
             c.builder.node(self == .add ? "Add" : "Mul", [x, y], outputs: [c.define(out)])
 
         case .scale(let factor):
+            // Div by 1/factor, as HF divides scores by sqrt(d): ORT's attention fusion finds the
+            // mask by the first Mul feeding the scores' Add, so the scale must not be a Mul.
             let x = try c.exact(ins[0])
-            c.builder.node("Mul", [x, c.builder.scalar(factor, named: "scale_\(factor)")], outputs: [c.define(out)])
+            if factor == 0 {
+                c.builder.node("Mul", [x, c.builder.scalar(Float(0), named: "zero")], outputs: [c.define(out)])
+            } else {
+                let divisor = Float(1 / Double(factor))
+                c.builder.node("Div", [x, c.builder.scalar(divisor, named: "divisor_\(divisor)")], outputs: [c.define(out)])
+            }
 
         case .gelu(let approximation):
             try emitGelu(approximation, x: c.exact(ins[0]), output: out, nodeName: nodeName, into: &c)

@@ -1,3 +1,4 @@
+import BertModel
 import Foundation
 
 /// Writes TensorBoard event files (`events.out.tfevents.*`): TFRecord framing (length,
@@ -45,9 +46,9 @@ public final class TensorBoardWriter {
         var length = UInt64(data.count).littleEndian
         let lengthBytes = withUnsafeBytes(of: &length) { Array($0) }
         out += lengthBytes
-        out += le32(CRC32C.masked(lengthBytes))
+        out += le32(CRC32C.mask(CRC32C.checksum(lengthBytes)))
         out += data
-        out += le32(CRC32C.masked(data))
+        out += le32(CRC32C.mask(CRC32C.checksum(data)))
         try handle.write(contentsOf: Data(out))
         try handle.synchronize()
     }
@@ -76,24 +77,4 @@ struct ProtoWriter {
     mutating func int64(_ field: Int, _ v: Int64) { key(field, 0); varint(UInt64(bitPattern: v)) }
     mutating func string(_ field: Int, _ s: String) { message(field, Array(s.utf8)) }
     mutating func message(_ field: Int, _ m: [UInt8]) { key(field, 2); varint(UInt64(m.count)); bytes += m }
-}
-
-/// CRC-32C (Castagnoli), and the masked form TFRecord and LevelDB store.
-enum CRC32C {
-    private static let table: [UInt32] = (0..<256).map { i -> UInt32 in
-        var c = UInt32(i)
-        for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
-        return c
-    }
-
-    static func checksum(_ data: [UInt8]) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in data { c = table[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
-    }
-
-    static func masked(_ data: [UInt8]) -> UInt32 {
-        let c = checksum(data)
-        return ((c >> 15) | (c << 17)) &+ 0xA282_EAD8
-    }
 }

@@ -71,8 +71,10 @@ public final class Trainer {
     /// every epoch, writing the run directory as it goes.
     /// - Parameters:
     ///   - resume: continue from `run/checkpoint` (bit-identical to an uninterrupted run).
-    ///   - log: receives human-readable progress lines.
-    public func train(train: [EncodedExample], dev: [EncodedExample], run: RunDirectory, resume: Bool) throws -> TrainingSummary {
+    ///   - stopAfterEpoch: end after this many epochs as if interrupted (the schedule still
+    ///     spans `options.epochs`); a later `resume` continues the run.
+    public func train(train: [EncodedExample], dev: [EncodedExample], run: RunDirectory, resume: Bool,
+                      stopAfterEpoch: Int? = nil) throws -> TrainingSummary {
         guard !train.isEmpty else { throw TrainingError.noExamples("the training set") }
         let batcher = LengthBatcher(buckets: options.effectiveBuckets, batchSize: options.batchSize, seed: options.seed)
         let lengths = train.map(\.length)
@@ -103,7 +105,7 @@ public final class Trainer {
         }
 
         var recentLoss: [Float] = []
-        for epoch in firstEpoch..<options.epochs {
+        for epoch in firstEpoch..<min(options.epochs, stopAfterEpoch ?? options.epochs) {
             var epochExamples = 0
             let epochStart = Date()
             for batch in batcher.batches(lengths: lengths, epoch: epoch) {
@@ -150,8 +152,8 @@ public final class Trainer {
         try run.writePlots(totalSteps: totalSteps, optimizer: optimizer)
         let last = evaluations.last!.evaluation
         return TrainingSummary(accuracy: last.accuracy, f1: last.f1, loss: last.loss, trainSeconds: trainSeconds,
-                               steps: step, epochs: options.epochs,
-                               examplesPerSecond: trainSeconds > 0 ? Double(train.count * options.epochs) / trainSeconds : 0,
+                               steps: step, epochs: evaluations.last!.epoch,
+                               examplesPerSecond: trainSeconds > 0 ? Double(train.count * evaluations.last!.epoch) / trainSeconds : 0,
                                evaluations: evaluations)
     }
 }

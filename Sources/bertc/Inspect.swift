@@ -1,18 +1,21 @@
-// `bertc inspect PATH`: what a weights file holds. Today: safetensors files and TensorFlow
-// checkpoints. Each kind of file is one case of `Inspection`; bundles and ONNX models are
-// added as further cases with their own detection, JSON and text.
+// `bertc inspect PATH`: what a weights file or bundle holds. Today: safetensors files,
+// TensorFlow checkpoints and bertc bundles. Each kind of file is one case of `Inspection`;
+// ONNX models are added as a further case with its own detection, JSON and text.
 
 import ArgumentParser
+import BertExport
 import BertModel
 import Foundation
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the tensors of a safetensors file or TensorFlow checkpoint.",
+        abstract: "List the tensors of a safetensors file or TensorFlow checkpoint, or a bundle's contents.",
         discussion: """
             PATH is a .safetensors file, a TensorFlow checkpoint (its .index file or its prefix), \
             or a model directory holding either. Prints each tensor's name, dtype and shape and the \
-            number of parameters (elements of floating-point tensors).
+            number of parameters (elements of floating-point tensors). For a bundle directory (one \
+            with manifest.json), prints the manifest summary, the serving signature and every file \
+            with its size and checksum status.
             """)
 
     @Argument(help: "The file, checkpoint prefix or model directory to inspect.")
@@ -37,9 +40,14 @@ struct Inspect: ParsableCommand {
 /// What `bertc inspect` found at a path, one case per kind of file it understands.
 enum Inspection {
     case checkpoint(CheckpointListing)
+    case bundle(BundleInspection)
 
     init(url: URL) throws {
-        self = .checkpoint(try CheckpointListing(url: url))
+        if BundleInspection.isBundle(url) {
+            self = .bundle(try BundleInspection(directory: url))
+        } else {
+            self = .checkpoint(try CheckpointListing(url: url))
+        }
     }
 
     /// One JSON object, keys sorted so that the output is stable.
@@ -49,6 +57,8 @@ enum Inspection {
         switch self {
         case .checkpoint(let listing):
             return String(decoding: try encoder.encode(listing), as: UTF8.self)
+        case .bundle(let inspection):
+            return String(decoding: try encoder.encode(inspection), as: UTF8.self)
         }
     }
 
@@ -66,6 +76,8 @@ enum Inspection {
             }
             lines.append("parameters: \(formatted(listing.parameters))")
             return lines.joined(separator: "\n")
+        case .bundle(let inspection):
+            return inspection.text
         }
     }
 }

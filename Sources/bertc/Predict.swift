@@ -1,4 +1,5 @@
 import ArgumentParser
+import BertExport
 import BertModel
 import Foundation
 
@@ -28,7 +29,7 @@ struct Predict: ParsableCommand {
             if !report.initialized.isEmpty { note("note: \(report.description)") }
             prediction = try predictor.predict(pairs)
         } else {
-            throw ValidationError("--bundle is not available in this build")
+            prediction = try BundlePrediction.run(bundle: URL(fileURLWithPath: bundle!), pairs: pairs)
         }
         if json {
             try printJSON(prediction)

@@ -3,6 +3,7 @@
 // external data path round-trips.
 
 import BertGraph
+import BertModel
 import Foundation
 import XCTest
 @testable import BertExport
@@ -92,6 +93,47 @@ final class ONNXExporterTests: XCTestCase {
         XCTAssertThrowsError(try ONNXExporter(options: options).makeModel(graph: graph, weights: weights))
     }
 
+    /// Every exportable op form passes libonnx; a value stored with a leading unit dim is
+    /// squeezed once where its exact shape is needed, and a graph output gets its name.
+    func testEveryInferenceOpExports() throws {
+        let graph = try EveryInferenceOpGraph.build()
+        let weights = TinyBert.weights(for: graph)
+        _ = try ONNXExporter().modelData(graph: graph, weights: weights)
+        let model = try ONNXExporter().makeModel(graph: graph, weights: weights)
+        let counts = Dictionary(model.graph.node.map { ($0.opType, 1) }, uniquingKeysWith: +)
+        XCTAssertEqual(counts["Squeeze"], 1)
+        XCTAssertEqual(model.graph.output.map(\.name),
+                       ["narrow", "probs", "ctx_t", "moved", "inner", "gram", "projected", "position_embeddings"])
+        let squeeze = try XCTUnwrap(model.graph.node.first { $0.opType == "Squeeze" })
+        let identity = try XCTUnwrap(model.graph.node.first { $0.opType == "Identity" })
+        XCTAssertEqual(identity.input, squeeze.output)
+        XCTAssertEqual(identity.output, ["position_embeddings"])
+        XCTAssertTrue(model.graph.initializer.contains { $0.name == "plain.weight" })
+        XCTAssertTrue(model.graph.initializer.contains { $0.name == "dense.weight.transposed" })
+    }
+
+    /// BertBuilder's graphs: the evaluation graph exports once its loss is left out (the
+    /// `labels` input goes with it); the training graph is refused at its first dropout.
+    func testBertBuilderGraphs() throws {
+        let config = BertConfig(vocabSize: 40, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2,
+                                intermediateSize: 32, maxPositionEmbeddings: 8)
+        let evaluation = try BertBuilder.build(config, head: .classification(labels: 2), options: .evaluation)
+        let weights = TinyBert.weights(for: evaluation)
+        XCTAssertThrowsError(try ONNXExporter().modelData(graph: evaluation, weights: weights)) { error in
+            XCTAssertEqual(error as? ONNXExportError, .trainingOnlyOp(op: "softmax_cross_entropy", node: "loss"))
+        }
+        let logitsOnly = ONNXExporter(options: ONNXExportOptions(outputs: ["logits"]))
+        _ = try logitsOnly.modelData(graph: evaluation, weights: weights)
+        let model = try logitsOnly.makeModel(graph: evaluation, weights: weights)
+        XCTAssertEqual(model.graph.input.map(\.name), ["input_ids", "attention_mask", "token_type_ids"])
+
+        let training = try BertBuilder.build(config, head: .classification(labels: 2), options: .training)
+        XCTAssertThrowsError(try logitsOnly.modelData(graph: training, weights: weights)) { error in
+            guard case ONNXExportError.trainingOnlyOp(let op, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(op, "dropout")
+        }
+    }
+
     // MARK: - Errors
 
     func testTrainingOnlyOpIsRefused() throws {
@@ -101,6 +143,18 @@ final class ONNXExporterTests: XCTestCase {
         XCTAssertThrowsError(try ONNXExporter().modelData(graph: g, weights: [:])) { error in
             XCTAssertEqual(error as? ONNXExportError, .trainingOnlyOp(op: "dropout", node: "drop"))
             XCTAssertTrue("\(error)".contains("op dropout cannot be exported (training-only)"))
+        }
+    }
+
+    func testMalformedGraphIsRefusedBeforeExport() throws {
+        var g = Graph(name: "broken")
+        let x = g.addInput("x", .f32(.batch, .fixed(4)))
+        let y = try g.apply1(.tanh, [x], name: "y")
+        g.nodes[0].inputs = [y]   // reads its own output
+        g.addOutput("y", y)
+        XCTAssertThrowsError(try ONNXExporter().modelData(graph: g, weights: [:])) { error in
+            guard case ONNXExportError.invalidGraph(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("before it is defined"), message)
         }
     }
 

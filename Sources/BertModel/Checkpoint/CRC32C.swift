@@ -2,7 +2,7 @@
 // checksums of tensor bytes and of table blocks, with LevelDB's "mask" for stored checksums.
 
 /// CRC-32C over byte buffers, table-driven (slicing by 8 bytes).
-enum CRC32C {
+public enum CRC32C {
     private static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for i in 0..<256 {
@@ -20,7 +20,7 @@ enum CRC32C {
     }()
 
     /// The checksum of `bytes`, continuing from `crc` (0 to start).
-    static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         var crc = ~crc
         var index = 0
         let count = bytes.count
@@ -43,13 +43,13 @@ enum CRC32C {
         return ~crc
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
     }
 
     /// LevelDB's mask for checksums stored next to the data they cover (so that a CRC of a
     /// buffer holding CRCs stays well distributed).
-    static func mask(_ crc: UInt32) -> UInt32 {
+    public static func mask(_ crc: UInt32) -> UInt32 {
         ((crc >> 15) | (crc << 17)) &+ 0xa282_ead8
     }
 }

@@ -1,0 +1,136 @@
+// Runs an exported ONNX model under ONNX Runtime, which only exists in Python here, by
+// calling `tools/ort_run.py` with the project venv's interpreter (or `$BERTC_PYTHON`). Used to
+// compare a bundle or an in-memory model with its ONNX export.
+//
+// Inputs are encoded exactly as the `Predictor` encodes them (same tokenizer, packing and
+// truncation), all pairs in one batch padded to the longest pair; padding only changes
+// masked positions, so logits agree with the interpreter's to float rounding. The stated
+// tolerance for that comparison is `ONNXRuntimeRunner.tolerance`.
+
+import BertGraph
+import BertModel
+import Foundation
+
+/// Errors of running ONNX Runtime through Python.
+public enum ONNXRuntimeRunError: Error, CustomStringConvertible, Equatable {
+    /// No interpreter or no `tools/ort_run.py` was found.
+    case unavailable(reason: String)
+    /// The script failed; carries its stderr.
+    case failed(status: Int32, stderr: String)
+    /// The script's stdout was not the expected JSON.
+    case badOutput(reason: String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let reason): return "ONNX Runtime is not available: \(reason)"
+        case .failed(let status, let stderr): return "tools/ort_run.py exited with status \(status): \(stderr)"
+        case .badOutput(let reason): return "tools/ort_run.py printed unexpected output: \(reason)"
+        }
+    }
+}
+
+/// ONNX Runtime through `tools/ort_run.py`.
+public struct ONNXRuntimeRunner {
+    /// Max abs difference allowed between ONNX Runtime's and the interpreter's logits: both
+    /// compute in float32 but fuse and order reductions differently.
+    public static let tolerance: Float = 1e-5
+    /// The environment variable naming the Python interpreter to use.
+    public static let pythonVariable = "BERTC_PYTHON"
+
+    public let python: URL
+    public let script: URL
+
+    /// Finds the interpreter (`$BERTC_PYTHON`, else `.venv/bin/python` of the repository) and
+    /// the script (`tools/ort_run.py`), searching up from the current directory and from the
+    /// executable for the repository.
+    /// - Throws: `ONNXRuntimeRunError.unavailable` saying what is missing and how to get it.
+    public init() throws {
+        let fm = FileManager.default
+        guard let root = Self.repositoryRoot() else {
+            throw ONNXRuntimeRunError.unavailable(
+                reason: "tools/ort_run.py not found above the current directory or the bertc executable")
+        }
+        script = root.appendingPathComponent("tools/ort_run.py")
+        if let explicit = ProcessInfo.processInfo.environment[Self.pythonVariable], !explicit.isEmpty {
+            python = URL(fileURLWithPath: explicit)
+        } else {
+            python = root.appendingPathComponent(".venv/bin/python")
+        }
+        guard fm.isExecutableFile(atPath: python.path) else {
+            throw ONNXRuntimeRunError.unavailable(
+                reason: "no Python at \(python.path) (run tools/setup.sh venv, or set \(Self.pythonVariable))")
+        }
+    }
+
+    /// Logits `[pairs, labels]` of the ONNX model at `model` for `examples`, run as one batch.
+    public func logits(model: URL, examples: [EncodedExample]) throws -> [[Float]] {
+        guard !examples.isEmpty else { return [] }
+        let seq = examples.map(\.length).max() ?? 1
+        let batch = InputBatch.make(examples, sequenceLength: seq)
+        var inputs: [String: Any] = [:]
+        for (name, tensor) in batch {
+            inputs[name] = ["shape": tensor.shape, "data": (tensor.int32s ?? []).map(Int.init)]
+        }
+        let request: [String: Any] = ["model": model.path, "inputs": inputs, "outputs": ["logits"]]
+        let requestURL = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bertc-ort-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json")
+        try JSONSerialization.data(withJSONObject: request).write(to: requestURL)
+        defer { try? FileManager.default.removeItem(at: requestURL) }
+
+        let stdout = try runScript(arguments: [requestURL.path])
+        guard let object = try? JSONSerialization.jsonObject(with: stdout) as? [String: Any],
+              let logits = object["logits"] as? [String: Any], let shape = logits["shape"] as? [Int],
+              let data = logits["data"] as? [Double] else {
+            throw ONNXRuntimeRunError.badOutput(reason: String(decoding: stdout.prefix(200), as: UTF8.self))
+        }
+        guard shape.count == 2, shape[0] == examples.count, data.count == shape[0] * shape[1] else {
+            throw ONNXRuntimeRunError.badOutput(reason: "logits shape \(shape) for \(examples.count) pairs")
+        }
+        return (0..<shape[0]).map { i in data[i * shape[1]..<(i + 1) * shape[1]].map { Float($0) } }
+    }
+
+    /// Runs the script and returns its stdout; stderr is kept for the error message.
+    private func runScript(arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [script.path] + arguments
+        // stderr goes to a file and stdout is drained before waiting, so a full pipe cannot
+        // stall the script.
+        let errURL = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bertc-ort-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).stderr")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        let out = Pipe()
+        let err = try FileHandle(forWritingTo: errURL)
+        defer { try? err.close() }
+        process.standardOutput = out
+        process.standardError = err
+        do { try process.run() } catch {
+            throw ONNXRuntimeRunError.unavailable(reason: "cannot start \(python.path): \(error.localizedDescription)")
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let errData = (try? Data(contentsOf: errURL)) ?? Data()
+        guard process.terminationStatus == 0 else {
+            let text = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw ONNXRuntimeRunError.failed(status: process.terminationStatus, stderr: String(text.suffix(2000)))
+        }
+        return outData
+    }
+
+    /// The directory holding `tools/ort_run.py`.
+    private static func repositoryRoot() -> URL? {
+        let fm = FileManager.default
+        let starts = [URL(fileURLWithPath: fm.currentDirectoryPath),
+                      URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent(),
+                      URL(fileURLWithPath: #filePath).deletingLastPathComponent()]
+        for start in starts {
+            var directory = start.standardizedFileURL
+            for _ in 0..<8 {
+                if fm.fileExists(atPath: directory.appendingPathComponent("tools/ort_run.py").path) { return directory }
+                directory = directory.deletingLastPathComponent()
+            }
+        }
+        return nil
+    }
+}

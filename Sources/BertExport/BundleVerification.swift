@@ -1,0 +1,88 @@
+// What `bertc verify` does, as a library function: load a bundle (every checksum verified),
+// run it on sample pairs, and compare it with the model it was exported from (bitwise) and
+// with an ONNX export of it under ONNX Runtime (tolerance `ONNXRuntimeRunner.tolerance`).
+
+import BertModel
+import BertText
+import Foundation
+
+/// One comparison of the bundle's logits with another implementation's.
+public struct ParityCheck: Codable, Equatable, Sendable {
+    /// `model` or `onnx`.
+    public var against: String
+    /// The model directory or ONNX file compared with.
+    public var path: String
+    public var comparison: PredictionComparison
+    /// The allowed max abs difference (0: bitwise identical required).
+    public var tolerance: Float
+    public var passed: Bool
+}
+
+/// The result of `bertc verify`.
+public struct VerificationReport: Codable, Equatable, Sendable {
+    public var bundle: String
+    /// Every file's size and checksum status (all `ok`: a bundle that loads).
+    public var files: [BundleFileStatus]
+    public var pairs: Int
+    public var pairsSource: String
+    public var checks: [ParityCheck]
+    /// Every check passed.
+    public var passed: Bool
+
+    enum CodingKeys: String, CodingKey { case bundle, files, pairs, pairsSource = "pairs_source", checks, passed }
+}
+
+/// Verifies bundles.
+public enum BundleVerification {
+    /// Loads the bundle and compares it with `model` and `onnx` when given.
+    /// - Parameters:
+    ///   - bundle: the bundle directory.
+    ///   - model: the model or run directory the bundle was exported from; run with the
+    ///     bundle's tokenizer settings and buckets so that only weights and graph are compared.
+    ///   - onnx: an ONNX export of the same model.
+    ///   - pairs: the sample pairs and a description of them.
+    /// - Throws: `BundleError` when the bundle is tampered or inconsistent (no report then),
+    ///   `ModelError` for a bad model directory, `ONNXRuntimeRunError` when ONNX Runtime
+    ///   cannot be run.
+    public static func run(bundle: URL, model: String? = nil, onnx: URL? = nil,
+                           pairs: (pairs: [(String, String?)], source: String)) throws -> VerificationReport {
+        guard !pairs.pairs.isEmpty else { throw BundleError.badInput(reason: "no sample pairs in \(pairs.source)") }
+        let loaded = try BundleModel(directory: bundle)
+        let prediction = try loaded.predictor.predict(pairs.pairs)
+        var checks: [ParityCheck] = []
+        if let model {
+            let reference = try modelPredictor(model, like: loaded).predict(pairs.pairs)
+            let comparison = PredictionComparison(prediction.logits, reference.logits)
+            checks.append(ParityCheck(against: "model", path: model, comparison: comparison, tolerance: 0,
+                                      passed: comparison.identical && prediction.classes == reference.classes))
+        }
+        if let onnx {
+            let runner = try ONNXRuntimeRunner()
+            let examples = pairs.pairs.map { loaded.predictor.encoder.encode($0.0, $0.1) }
+            let comparison = PredictionComparison(prediction.logits, try runner.logits(model: onnx, examples: examples))
+            checks.append(ParityCheck(against: "onnx", path: onnx.path, comparison: comparison,
+                                      tolerance: ONNXRuntimeRunner.tolerance,
+                                      passed: comparison.maxAbsDiff <= ONNXRuntimeRunner.tolerance))
+        }
+        return VerificationReport(bundle: bundle.path, files: BundleIntegrity.check(loaded.manifest, in: bundle),
+                                  pairs: pairs.pairs.count, pairsSource: pairs.source, checks: checks,
+                                  passed: checks.allSatisfy(\.passed))
+    }
+
+    /// The model at `path` as a predictor that encodes and batches text exactly as `bundle`
+    /// does (tokenizer settings, truncation, buckets).
+    static func modelPredictor(_ path: String, like bundle: BundleModel) throws -> Predictor {
+        let settings = bundle.manifest.tokenizer
+        let (loaded, _) = try Predictor.load(ModelDirectory.open(path), fallbackLabels: bundle.labels,
+                                             maxLength: settings.maxSeqLength)
+        guard settings.maxSeqLength <= loaded.config.maxPositionEmbeddings else {
+            throw BundleError.badInput(reason: "the model \(path) has \(loaded.config.maxPositionEmbeddings) positions, "
+                + "fewer than the bundle's max_seq_length \(settings.maxSeqLength)")
+        }
+        let tokenizer = BertTokenizer(vocabulary: loaded.encoder.tokenizer.vocabulary, lowercase: settings.lowercase)
+        let encoder = try ExampleEncoder(tokenizer: tokenizer, maxLength: settings.maxSeqLength,
+                                         truncation: TruncationStrategy(rawValue: settings.truncation) ?? .longestFirst)
+        return Predictor(config: loaded.config, graph: loaded.graph, parameters: loaded.parameters, labels: loaded.labels,
+                         encoder: encoder, buckets: settings.bucketLengths)
+    }
+}

@@ -1,0 +1,108 @@
+import BertGraph
+import BertModel
+import BertRuntime
+import Foundation
+import XCTest
+@testable import BertTraining
+
+/// The training loop on a tiny random model: same seed, same run; a run stopped after an
+/// epoch and resumed ends bit-identical to one that was not stopped; a diverging run stops
+/// with a clear error and leaves the last checkpoint intact.
+final class TrainerTests: XCTestCase {
+    let config = BertConfig(vocabSize: 60, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
+                            intermediateSize: 32, maxPositionEmbeddings: 32)
+
+    func testSameSeedGivesIdenticalRuns() throws {
+        let (a, summaryA) = try train(epochs: 2)
+        let (b, summaryB) = try train(epochs: 2)
+        XCTAssertEqual(try floats(a), try floats(b))
+        XCTAssertEqual(summaryA.loss, summaryB.loss)
+        XCTAssertEqual(summaryA.accuracy, summaryB.accuracy)
+        XCTAssertEqual(summaryA.evaluations.count, 3, "before training and after each epoch")
+    }
+
+    func testResumeIsBitIdenticalToAnUninterruptedRun() throws {
+        let (straight, _) = try train(epochs: 2)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try train(epochs: 1, totalEpochs: 2, run: dir)
+        let (resumed, summary) = try train(epochs: 2, run: dir, resume: true)
+        XCTAssertEqual(try floats(resumed), try floats(straight))
+        XCTAssertEqual(summary.steps, 2 * 3)
+        let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        XCTAssertTrue(lines.contains("\"kind\":\"eval\""))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("loss.svg").path))
+        XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: dir.path).contains { $0.hasPrefix("events.out.tfevents.") })
+    }
+
+    func testDivergingRunStopsAndKeepsTheCheckpoint() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try train(epochs: 1, totalEpochs: 2, run: dir)
+        let before = try Data(contentsOf: dir.appendingPathComponent("checkpoint/model.safetensors"))
+        XCTAssertThrowsError(try train(epochs: 2, run: dir, resume: true, learningRate: 1e30)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("training stopped") && text.contains("checkpoint"), text)
+        }
+        let after = try Data(contentsOf: dir.appendingPathComponent("checkpoint/model.safetensors"))
+        XCTAssertEqual(before, after)
+    }
+
+    func testFreshRunRefusesAnExistingRun() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try train(epochs: 1, run: dir)
+        XCTAssertThrowsError(try train(epochs: 1, run: dir)) { XCTAssertTrue("\($0)".contains("--resume"), "\($0)") }
+    }
+
+    // MARK: - Helpers
+
+    /// Trains `epochs` epochs of a run planned for `totalEpochs` (the schedule depends on it).
+    private func train(epochs: Int, totalEpochs: Int? = nil, run: URL? = nil, resume: Bool = false,
+                       learningRate: Double = 1e-3) throws -> (ParameterStore, TrainingSummary) {
+        let graph = try ModelCompiler.graph(config, head: .classification(labels: 2), mode: .infer)
+        let parameters = try ParameterStore.matching(graph)
+        var rng = SplitMix64(seed: 11)
+        for name in parameters.names {
+            let shape = parameters.shape(name)!
+            let values = (0..<shape.reduce(1, *)).map { _ in Float(Double(rng.next() % 2001) / 1000 - 1) * 0.05 }
+            try parameters.set(name, HostTensor(shape: shape, floats: values))
+        }
+        var options = TrainingOptions()
+        options.epochs = totalEpochs ?? epochs
+        options.batchSize = 8
+        options.maxSequenceLength = 24
+        options.buckets = [12, 24]
+        options.evalBatchSize = 16
+        options.logEvery = 1
+        var optimization = OptimizationConfig()
+        optimization.learningRate.polynomial.initialLearningRate = learningRate
+        let trainer = try Trainer(config: config, head: .classification(labels: 2), parameters: parameters,
+                                  options: options, optimization: optimization)
+        let dir = run ?? temporaryDirectory()
+        defer { if run == nil { try? FileManager.default.removeItem(at: dir) } }
+        var limited = options
+        limited.epochs = epochs
+        let summary = try trainer.train(train: examples(count: 20, seed: 1), dev: examples(count: 10, seed: 2),
+                                        run: RunDirectory(dir), resume: resume, stopAfterEpoch: epochs)
+        return (parameters, summary)
+    }
+
+    private func examples(count: Int, seed: UInt64) -> [EncodedExample] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in
+            let n = Int(rng.next() % 20) + 3
+            let ids = [Int32(1)] + (0..<(n - 2)).map { _ in Int32(rng.next() % 55) + 5 } + [Int32(2)]
+            let types = (0..<n).map { Int32($0 >= n / 2 ? 1 : 0) }
+            return EncodedExample(tokenIDs: ids, typeIDs: types, label: Float(ids[1] % 2))
+        }
+    }
+
+    private func floats(_ store: ParameterStore) throws -> [Float] {
+        store.withUnsafeMutableBufferPointer { Array($0) }
+    }
+
+    private func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("bertc-trainer-\(UUID().uuidString)")
+    }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Runs an ONNX model with ONNX Runtime on inputs given as JSON and prints the outputs as JSON.
+
+Used by `bertc verify --onnx` and `bertc export --format onnx` to compare ONNX Runtime with
+bertc's interpreter. Needs only the project venv (numpy, onnxruntime).
+
+    python tools/ort_run.py REQUEST.json
+
+REQUEST.json:
+    {"model": "path/to/model.onnx",
+     "inputs": {"input_ids": {"shape": [2, 7], "data": [101, ...]}, ...},   # int64
+     "outputs": ["logits"]}
+stdout:
+    {"logits": {"shape": [2, 2], "data": [0.1, ...]}}
+
+Floats are printed with Python's shortest repr of the float32 value widened to float64, so
+they parse back to the same float32 bit for bit. Graph optimizations stay at ORT's default
+(all), as a deployment would run it.
+"""
+import json
+import sys
+
+import numpy as np
+import onnxruntime as ort
+
+
+def main(argv):
+    if len(argv) != 2:
+        print("usage: ort_run.py REQUEST.json", file=sys.stderr)
+        return 2
+    with open(argv[1], encoding="utf-8") as f:
+        request = json.load(f)
+    session = ort.InferenceSession(request["model"], providers=["CPUExecutionProvider"])
+    expected = {i.name for i in session.get_inputs()}
+    feeds = {}
+    for name, tensor in request["inputs"].items():
+        if name in expected:
+            feeds[name] = np.asarray(tensor["data"], dtype=np.int64).reshape(tensor["shape"])
+    missing = expected - feeds.keys()
+    if missing:
+        print(f"ort_run.py: the model needs inputs {sorted(missing)} that the request lacks", file=sys.stderr)
+        return 1
+    names = request.get("outputs") or [o.name for o in session.get_outputs()]
+    results = session.run(names, feeds)
+    out = {}
+    for name, value in zip(names, results):
+        value = np.asarray(value)
+        data = value.astype(np.float64).ravel().tolist() if value.dtype.kind == "f" else value.ravel().tolist()
+        out[name] = {"shape": list(value.shape), "data": data}
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
