@@ -131,6 +131,9 @@ extension Op {
              .layerNormGrad, .softmaxGrad, .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
              .meanSquaredError, .meanSquaredErrorGrad, .fill:
             throw trainingOnly()
+
+        case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
+            throw unsupported("fused op: not exportable; export uses the unfused graph (ModelCompiler.graph(fuse: false))")
         }
     }
 }

@@ -2,7 +2,8 @@
 // (`PlanMemory`) reuses a dying input's slot for such an op's output, so the runtime kernels
 // of these ops MUST produce correct results when `output` and `inputs[0]` are the same memory:
 // - elementwise ops read element i of every input before writing element i of the output;
-// - row-wise ops (`layerNorm`, `maskedSoftmax`, `softmaxGrad`) finish reading a row (its
+// - row-wise ops (`layerNorm`, `addLayerNorm`, `maskedSoftmax`, `scaledMaskedSoftmax`,
+//   `softmaxGrad`, `scaledSoftmaxGrad`) finish reading a row (its
 //   mean and variance, max and sum, or dot product) before writing that row, and read each
 //   element at most once after the row's first write (or read back the output instead).
 // Other inputs (a bias, a mask, gamma) never alias the output.
@@ -13,11 +14,12 @@ extension Op {
     public var mayWriteInPlace: Bool {
         switch self {
         case .add, .mul, .scale, .gelu, .tanh, .dropout, .dropoutGrad, .geluGrad, .tanhGrad,
-             .softmaxGrad, .maskedSoftmax, .layerNorm:
+             .softmaxGrad, .maskedSoftmax, .layerNorm, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad:
             return true
         case .gather, .gatherGrad, .positions, .select, .selectGrad, .matmul, .batchMatmul,
              .sumLeading, .layerNormGrad, .reshape, .transpose, .softmaxCrossEntropy,
-             .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill:
+             .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill, .geluGradSum,
+             .linear:
             return false
         }
     }

@@ -25,7 +25,8 @@ extension Op {
         .matmul(transposeA: false, transposeB: false), .batchMatmul(transposeA: false, transposeB: false),
         .sumLeading(keepRank: 0), .layerNorm(epsilon: 0), .layerNormGrad(epsilon: 0), .maskedSoftmax,
         .softmaxGrad, .reshape([]), .transpose([]), .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
-        .meanSquaredError, .meanSquaredErrorGrad, .fill(value: 0, shape: []),
+        .meanSquaredError, .meanSquaredErrorGrad, .fill(value: 0, shape: []), .linear(activation: .identity),
+        .addLayerNorm(epsilon: 0), .scaledMaskedSoftmax(factor: 0), .scaledSoftmaxGrad(factor: 0), .geluGradSum(.erf),
     ].map { ($0.name, $0) })
 
     /// Every op name the parser knows, sorted.
@@ -62,6 +63,11 @@ extension Op {
         case .meanSquaredError: return .meanSquaredError
         case .meanSquaredErrorGrad: return .meanSquaredErrorGrad
         case .fill: return .fill(value: try a.float("value"), shape: try a.shape("shape"))
+        case .linear: return .linear(activation: try a.activation("activation"))
+        case .addLayerNorm: return .addLayerNorm(epsilon: try a.float("epsilon"))
+        case .scaledMaskedSoftmax: return .scaledMaskedSoftmax(factor: try a.float("factor"))
+        case .scaledSoftmaxGrad: return .scaledSoftmaxGrad(factor: try a.float("factor"))
+        case .geluGradSum: return .geluGradSum(try a.approximation("approximation"))
         }
     }
 }
@@ -126,6 +132,12 @@ private struct AttributeReader {
     mutating func approximation(_ key: String) throws -> GeluApproximation {
         let v = try text(key)
         guard let a = GeluApproximation(rawValue: v) else { throw bad(key, v, "erf or tanh") }
+        return a
+    }
+
+    mutating func activation(_ key: String) throws -> LinearActivation {
+        let v = try text(key)
+        guard let a = LinearActivation(text: v) else { throw bad(key, v, "identity, gelu_erf or gelu_tanh") }
         return a
     }
 

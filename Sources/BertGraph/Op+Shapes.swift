@@ -147,6 +147,26 @@ extension Op {
         case .fill(_, let shape):
             try arity(0)
             return [f32(shape)]
+        case .linear:
+            try arity(3); try float(0); try float(1); try float(2)
+            guard s[0].rank >= 1, s[1].rank == 2, s[0].last! == s[1][1], s[2] == Shape([s[1][0]]) else {
+                throw fail("expects x [..., in], w [out, in], b [out], got \(s[0]), \(s[1]), \(s[2])")
+            }
+            return [f32(Shape(s[0].dims.dropLast() + [s[1][0]]))]
+        case .addLayerNorm:
+            try arity(4); try float(0); try float(1); try float(2); try float(3); try same(0, 1)
+            guard let h = s[0].last, s[2] == Shape([h]), s[3] == Shape([h]) else {
+                throw fail("gamma \(s[2]) and beta \(s[3]) must be [\(s[0].last?.description ?? "?")] for x \(s[0])")
+            }
+            return [types[0]]
+        case .scaledMaskedSoftmax:
+            return try Op.maskedSoftmax.outputTypes(types, node: node)
+        case .scaledSoftmaxGrad:
+            return try Op.softmaxGrad.outputTypes(types, node: node)
+        case .geluGradSum:
+            try arity(2); try float(0); try float(1); try same(0, 1)
+            guard let n = s[0].last else { throw fail("dy must have a last dim, got \(s[0])") }
+            return [types[0], f32(Shape([n]))]
         }
     }
 }

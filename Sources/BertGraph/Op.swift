@@ -9,6 +9,30 @@ public enum GeluApproximation: String, Hashable, Sendable, Codable {
     case tanh
 }
 
+/// The activation a fused `linear` applies to `x w^T + b` while the product is hot.
+public enum LinearActivation: Hashable, Sendable {
+    case identity
+    case gelu(GeluApproximation)
+
+    /// The attribute text: `identity`, `gelu_erf` or `gelu_tanh`.
+    public var text: String {
+        switch self {
+        case .identity: return "identity"
+        case .gelu(let a): return "gelu_\(a.rawValue)"
+        }
+    }
+
+    /// The activation printed as `text`, or nil.
+    public init?(text: String) {
+        switch text {
+        case "identity": self = .identity
+        case "gelu_erf": self = .gelu(.erf)
+        case "gelu_tanh": self = .gelu(.tanh)
+        default: return nil
+        }
+    }
+}
+
 /// An operation of the IR. Shapes in comments: `[batch, seq, hidden]`; a trailing `...` means
 /// any leading dims.
 public enum Op: Hashable, Sendable {
@@ -88,6 +112,20 @@ public enum Op: Hashable, Sendable {
     // MARK: Constants
     /// () -> a tensor of `shape` filled with `value` (the seed gradient of a loss).
     case fill(value: Float, shape: Shape)
+
+    // MARK: Fused (made by `FuseOps` after `Differentiate`; the builder never emits them)
+    /// (x [..., in], w [out, in], b [out]) -> activation(x w^T + b) [..., out]: one GEMM with
+    /// the bias folded in and the activation applied to the fresh product.
+    case linear(activation: LinearActivation)
+    /// (x [..., h], residual [..., h], gamma [h], beta [h]) -> layerNorm(x + residual) [..., h].
+    case addLayerNorm(epsilon: Float)
+    /// (scores [b, heads, q, k], mask int[b, k]) -> maskedSoftmax(factor * scores, mask).
+    case scaledMaskedSoftmax(factor: Float)
+    /// (dy, y) -> factor * y * (dy - sum(dy * y)) over the last dim: softmaxGrad then scale.
+    case scaledSoftmaxGrad(factor: Float)
+    /// (dy [..., n], x [..., n]) -> (dx = dy * GELU'(x) [..., n], dx summed over the leading
+    /// dims [n]): a GELU gradient and the bias gradient that reduces it, in one pass.
+    case geluGradSum(GeluApproximation)
 }
 
 extension Op {
@@ -122,6 +160,24 @@ extension Op {
         case .meanSquaredError: return "mean_squared_error"
         case .meanSquaredErrorGrad: return "mean_squared_error_grad"
         case .fill: return "fill"
+        case .linear: return "linear"
+        case .addLayerNorm: return "add_layer_norm"
+        case .scaledMaskedSoftmax: return "scaled_masked_softmax"
+        case .scaledSoftmaxGrad: return "scaled_softmax_grad"
+        case .geluGradSum: return "gelu_grad_sum"
+        }
+    }
+
+    /// True for the ops `FuseOps` makes (reported by `bertc compile` as fused ops).
+    public var isFused: Bool {
+        switch self {
+        case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
+            return true
+        case .gather, .gatherGrad, .positions, .select, .selectGrad, .add, .mul, .scale, .gelu, .geluGrad,
+             .tanh, .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm,
+             .layerNormGrad, .maskedSoftmax, .softmaxGrad, .reshape, .transpose, .softmaxCrossEntropy,
+             .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill:
+            return false
         }
     }
 
@@ -137,13 +193,15 @@ extension Op {
         case .selectGrad(let axis, let index, let size):
             return [("axis", String(axis)), ("index", String(index)), ("size", size.description)]
         case .scale(let f): return [("factor", "\(f)")]
-        case .gelu(let a), .geluGrad(let a): return [("approximation", a.rawValue)]
+        case .gelu(let a), .geluGrad(let a), .geluGradSum(let a): return [("approximation", a.rawValue)]
+        case .linear(let activation): return [("activation", activation.text)]
+        case .scaledMaskedSoftmax(let f), .scaledSoftmaxGrad(let f): return [("factor", "\(f)")]
         case .dropout(let rate, let stream), .dropoutGrad(let rate, let stream):
             return [("rate", "\(rate)"), ("stream", String(stream))]
         case .matmul(let ta, let tb), .batchMatmul(let ta, let tb):
             return [("transpose_a", b(ta)), ("transpose_b", b(tb))]
         case .sumLeading(let k): return [("keep_rank", String(k))]
-        case .layerNorm(let eps), .layerNormGrad(let eps): return [("epsilon", "\(eps)")]
+        case .layerNorm(let eps), .layerNormGrad(let eps), .addLayerNorm(let eps): return [("epsilon", "\(eps)")]
         case .reshape(let shape): return [("shape", shape.description)]
         case .transpose(let perm): return [("perm", "[" + perm.map(String.init).joined(separator: ", ") + "]")]
         case .fill(let value, let shape): return [("value", "\(value)"), ("shape", shape.description)]

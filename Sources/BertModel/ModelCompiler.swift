@@ -26,6 +26,8 @@ public struct CompileReport: Codable, Sendable {
     public var parameterBytes: Int
     public var optimizerStateBytes: Int
     public var compileMillis: Double
+    /// Nodes of fused ops (made by `FuseOps`), by op name.
+    public var fusedOps: [String: Int]
 }
 
 /// The compiler's front door: builds a model's graph, runs the pass pipeline, plans memory.
@@ -33,29 +35,33 @@ public struct CompileReport: Codable, Sendable {
 /// every one of them runs the same passes.
 public enum ModelCompiler {
     /// The passes for `mode`, in order.
-    public static func pipeline(_ mode: CompileMode) -> Pipeline {
+    /// - Parameter fuse: run `FuseOps` (the runtime's fused kernels); exports pass false,
+    ///   since fused ops have no ONNX form.
+    public static func pipeline(_ mode: CompileMode, fuse: Bool = true) -> Pipeline {
+        let fusion: [any GraphPass] = fuse ? [FuseOps()] : []
         switch mode {
-        case .infer, .eval: return Pipeline([InferShapes(), EliminateDeadCode()])
-        case .train: return Pipeline([InferShapes(), Differentiate(), EliminateDeadCode()])
+        case .infer, .eval: return Pipeline([InferShapes()] + fusion + [EliminateDeadCode()])
+        case .train: return Pipeline([InferShapes(), Differentiate()] + fusion + [Rematerialize(), EliminateDeadCode()])
         }
     }
 
     /// The graph for `mode` with symbolic `batch` and `seq`.
-    public static func graph(_ config: BertConfig, head: TaskHead, mode: CompileMode) throws -> Graph {
+    /// - Parameter fuse: false gives the unfused graph (ONNX export, fusion tests).
+    public static func graph(_ config: BertConfig, head: TaskHead, mode: CompileMode, fuse: Bool = true) throws -> Graph {
         let options: GraphOptions
         switch mode {
         case .infer: options = .inference
         case .eval: options = .evaluation
         case .train: options = .training
         }
-        return try pipeline(mode).run(BertBuilder.build(config, head: head, options: options))
+        return try pipeline(mode, fuse: fuse).run(BertBuilder.build(config, head: head, options: options))
     }
 
     /// Compiles for one shape and reports.
     public static func compile(_ config: BertConfig, head: TaskHead, mode: CompileMode,
-                               batch: Int, seq: Int) throws -> (graph: Graph, plan: MemoryPlan, report: CompileReport) {
+                               batch: Int, seq: Int, fuse: Bool = true) throws -> (graph: Graph, plan: MemoryPlan, report: CompileReport) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let g = try graph(config, head: head, mode: mode)
+        let g = try graph(config, head: head, mode: mode, fuse: fuse)
         let bindings = ["batch": batch, "seq": seq]
         let plan = try PlanMemory().run(g, bindings: bindings)
         let millis = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
@@ -64,7 +70,8 @@ public enum ModelCompiler {
             mode: mode, batch: batch, seq: seq, nodes: stats.nodeCount, parameters: stats.parameterCount,
             opCounts: stats.opCounts, flopsPerExample: try stats.flops(bindings: bindings) / max(batch, 1),
             arenaBytes: plan.arenaBytes, naiveBytes: plan.naiveBytes, parameterBytes: stats.parameterCount * 4,
-            optimizerStateBytes: mode == .train ? 2 * stats.parameterCount * 4 : 0, compileMillis: millis)
+            optimizerStateBytes: mode == .train ? 2 * stats.parameterCount * 4 : 0, compileMillis: millis,
+            fusedOps: g.nodes.reduce(into: [:]) { counts, node in if node.op.isFused { counts[node.op.name, default: 0] += 1 } })
         return (g, plan, report)
     }
 }

@@ -13,7 +13,8 @@ import BertGraph
 /// - reductions and scatters (`sum_leading`, `gather_grad`, the loss ops and their
 ///   gradients): 1 per element of their largest input;
 /// - every other op (elementwise, `layer_norm`, `masked_softmax` and their gradients): 1 per
-///   output element, whatever the per-element cost of its arithmetic.
+///   output element, whatever the per-element cost of its arithmetic;
+/// - fused ops count what the ops they replace count, so fusing keeps a graph's FLOPs.
 public struct GraphStatistics: Hashable, Sendable {
     /// Number of nodes of each op, keyed by `Op.name`.
     public var opCounts: [String: Int]
@@ -74,6 +75,14 @@ public struct GraphStatistics: Hashable, Sendable {
         case .add, .mul, .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad,
              .layerNorm, .layerNormGrad, .maskedSoftmax, .softmaxGrad:
             return outputElements
+        case .linear(let activation):
+            // The GEMM, plus the bias add and the activation it replaces (one each per element).
+            let k = try sizes(node.inputs[1])[1]
+            return 2 * outputElements * k + outputElements * (activation == .identity ? 1 : 2)
+        case .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad:
+            return 2 * outputElements  // the two unfused ops, one per element each
+        case .geluGradSum:
+            return 2 * (try count(node.outputs[0]))  // the GELU gradient and the reduction
         }
     }
 }

@@ -31,7 +31,8 @@ public struct Specialize: GraphPass {
         case .gather, .gatherGrad, .positions, .select, .add, .mul, .scale, .gelu, .geluGrad, .tanh,
              .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm,
              .layerNormGrad, .maskedSoftmax, .softmaxGrad, .transpose, .softmaxCrossEntropy,
-             .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad:
+             .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .linear, .addLayerNorm,
+             .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
             return op
         }
     }

@@ -1,19 +1,27 @@
 // The one file that talks to BLAS (OpenBLAS's CBLAS). Everything else calls `BLAS.sgemm`.
+//
+// OpenBLAS always runs single-threaded here: a large product is split into blocks of rows
+// (or columns) of the result, one single-threaded sgemm per block on the runtime's own
+// threads. OpenBLAS's worker threads spin (sched_yield) for a long while after each threaded
+// call, and on two cores that spinning steals the core our next elementwise kernel runs on;
+// with OpenBLAS kept at one thread its workers never wake. Each result element is computed by
+// the same kernel over the same k order whichever block it falls in.
 import CBLAS
+import Dispatch
 
 /// Single-precision matrix products through OpenBLAS.
 enum BLAS {
     /// The thread count last given to OpenBLAS (nil before the first call).
     nonisolated(unsafe) private static var configuredThreads: Int?
 
-    /// The thread count products of at least `smallProduct` multiply-adds run on.
+    /// The thread count products of at least `smallProduct` multiply-adds are split across.
     nonisolated(unsafe) private static var requestedThreads = 1
 
     /// Below this many multiply-adds (m n k) a product runs on one thread: waking OpenBLAS's
     /// threads costs more than it saves on attention-sized products such as [128, 64] x [64, 128].
     static let smallProduct = 1 << 22
 
-    /// Sets the thread count OpenBLAS uses for large products. Call it outside any
+    /// Sets the thread count large products are split across. Call it outside any
     /// `concurrentPerform` body: the runtime never runs BLAS and its own threads at once.
     static func setThreads(_ n: Int) {
         requestedThreads = n
@@ -31,17 +39,67 @@ enum BLAS {
     ///   - m, n, k: `c` is [m, n]; the contraction is over `k`.
     ///   - a: [m, k] (or [k, m] with `transposeA`), rows `lda` apart.
     ///   - b: [k, n] (or [n, k] with `transposeB`), rows `ldb` apart.
-    ///   - c: [m, n], rows `ldc` apart; overwritten (beta = 0).
+    ///   - c: [m, n], rows `ldc` apart; overwritten when `beta` is 0, else `c = a' b' + beta c`.
     static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+                      c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0) {
         if m == 0 || n == 0 { return }
         if k == 0 {
-            for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
+            if beta == 0 { for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) } }
             return
         }
-        applyThreads(m * n * k < smallProduct ? 1 : requestedThreads)
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
+        applyThreads(1)
+        let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+        let parts = m * n * k < smallProduct ? 1 : min(requestedThreads, max(m, n) / splitQuantum)
+        guard parts > 1 else {
+            cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb),
+                        beta, c, blasint(ldc))
+            return
+        }
+        // Our own threads, each a single-threaded sgemm on a block of rows (or columns) of c.
+        let splitRows = m >= n
+        let extent = splitRows ? m : n
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let start = extent * p / parts / splitQuantum * splitQuantum
+            let end = p == parts - 1 ? extent : extent * (p + 1) / parts / splitQuantum * splitQuantum
+            guard end > start else { return }
+            if splitRows {
+                cblas_sgemm(CblasRowMajor, ta, tb, blasint(end - start), blasint(n), blasint(k), 1,
+                            a + (transposeA ? start : start * lda), blasint(lda), b, blasint(ldb),
+                            beta, c + start * ldc, blasint(ldc))
+            } else {
+                cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(end - start), blasint(k), 1,
+                            a, blasint(lda), b + (transposeB ? start * ldb : start), blasint(ldb),
+                            beta, c + start, blasint(ldc))
+            }
+        }
+    }
+
+    /// Large products are split into blocks whose row (or column) counts are multiples of
+    /// this, so every block tiles OpenBLAS's micro-kernels fully.
+    static let splitQuantum = 16
+
+    /// `batch` independent products `c_i = a_i' b_i'` (operands `aStride`, `bStride`,
+    /// `cStride` elements apart), split across `parallel`'s threads with each thread running
+    /// single-threaded sgemm on whole entries: attention-sized products are too small for
+    /// OpenBLAS to use two threads well, so this keeps both cores busy without nesting
+    /// OpenBLAS threads inside ours. Each entry's arithmetic is the same on any thread.
+    static func batchedSgemm(transposeA: Bool, transposeB: Bool, batch: Int, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Float>, lda: Int, aStride: Int,
+                             b: UnsafePointer<Float>, ldb: Int, bStride: Int,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, cStride: Int, parallel: Parallel) {
+        if m == 0 || n == 0 || batch == 0 { return }
+        if k == 0 {
+            for i in 0..<batch { for row in 0..<m { (c + i * cStride + row * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        applyThreads(1)
+        let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+        parallel.split(batch, work: batch * m * n * k / 64) { entries in
+            for i in entries {
+                cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1, a + i * aStride, blasint(lda),
+                            b + i * bStride, blasint(ldb), 0, c + i * cStride, blasint(ldc))
+            }
+        }
     }
 }

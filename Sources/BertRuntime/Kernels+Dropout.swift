@@ -16,8 +16,20 @@ enum DropoutKernels {
             }
             let key = CounterRandom.key(seed: f.seed, step: f.step, stream: stream)
             parallel.splitElements(count) { r in
-                for i in r {
+                var i = r.lowerBound
+                // Eight lanes at a time: the same SplitMix64 arithmetic as `bits24`, lane-wise.
+                let lanes = SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7)
+                let keep = SIMD8<UInt32>(repeating: UInt32(threshold))
+                while i + 8 <= r.upperBound {
+                    let bits = SIMD8<UInt32>(truncatingIfNeeded: CounterRandom.bits24(key: key, SIMD8<UInt64>(repeating: UInt64(i)) &+ lanes))
+                    let x = UnsafeRawPointer(xp + i).loadUnaligned(as: SIMD8<Float>.self) * scale
+                    let y = SIMD8<Float>(repeating: 0).replacing(with: x, where: bits .>= keep)
+                    UnsafeMutableRawPointer(op + i).storeBytes(of: y, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < r.upperBound {
                     op[i] = CounterRandom.bits24(key: key, i) >= threshold ? xp[i] * scale : 0
+                    i += 1
                 }
             }
         }

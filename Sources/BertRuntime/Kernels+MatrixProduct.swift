@@ -1,5 +1,6 @@
-// Matrix products. Both ops flatten their operands to matrices and call `BLAS.sgemm`, on the
-// calling thread (BLAS runs its own threads, never nested inside ours).
+// Matrix products. Both ops flatten their operands to matrices. `matmul` calls `BLAS.sgemm` on
+// the calling thread (BLAS runs its own threads, never nested inside ours); `batchMatmul`
+// splits its entries across the runtime's threads, each running single-threaded sgemm.
 
 enum MatrixProductKernels {
     /// transposeA false: (a [..., k], b [k, n] or [n, k] with transposeB) -> [..., n].
@@ -23,8 +24,9 @@ enum MatrixProductKernels {
         }
     }
 
-    /// (a [..., m, k], b [..., k, n]) -> [..., m, n], one sgemm per batch entry; the flags
-    /// transpose the last two dims of an operand.
+    /// (a [..., m, k], b [..., k, n]) -> [..., m, n], one single-threaded sgemm per batch
+    /// entry, entries split across the runtime's threads; the flags transpose the last two
+    /// dims of an operand.
     static func batchMatmul(_ site: KernelSite, transposeA: Bool, transposeB: Bool) -> Kernel {
         let (a, b, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
         let aDims = site.inputShapes[0], bDims = site.inputShapes[1]
@@ -34,13 +36,11 @@ enum MatrixProductKernels {
         let batch = aDims.dropLast(2).reduce(1, *)
         let (lda, ldb) = (aDims[r - 1], bDims[r - 1])
         let (aStride, bStride, cStride) = (m * k, k * n, m * n)
+        let parallel = site.parallel
         return Kernel { f in
-            let ap = f.floats(a), bp = f.floats(b), cp = f.floats(out)
-            for i in 0..<batch {
-                BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                           a: ap + i * aStride, lda: lda, b: bp + i * bStride, ldb: ldb,
-                           c: cp + i * cStride, ldc: n)
-            }
+            BLAS.batchedSgemm(transposeA: transposeA, transposeB: transposeB, batch: batch, m: m, n: n, k: k,
+                              a: f.floats(a), lda: lda, aStride: aStride, b: f.floats(b), ldb: ldb, bStride: bStride,
+                              c: f.floats(out), ldc: n, cStride: cStride, parallel: parallel)
         }
     }
 }

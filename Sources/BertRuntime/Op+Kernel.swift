@@ -3,8 +3,9 @@
 //
 // In-place execution: a planner may put the first output at the offset of a same-sized input
 // that dies at the node for add, mul, scale, gelu, geluGrad, tanh, tanhGrad, dropout,
-// dropoutGrad, layerNorm, layerNormGrad (dx on dy or x), maskedSoftmax, softmaxGrad, reshape
-// and softmaxCrossEntropyGrad (on logits); InterpreterTests checks each. Other outputs
+// dropoutGrad, layerNorm, layerNormGrad (dx on dy or x), maskedSoftmax, softmaxGrad, reshape,
+// softmaxCrossEntropyGrad (on logits) and the fused addLayerNorm, scaledMaskedSoftmax and
+// scaledSoftmaxGrad; InterpreterTests checks each. Other outputs
 // (gather, transpose, matmuls, select, ...) must not overlap their inputs.
 import BertGraph
 
@@ -40,6 +41,11 @@ extension Op {
         case .meanSquaredError: return LossKernels.meanSquaredError(site)
         case .meanSquaredErrorGrad: return LossKernels.meanSquaredErrorGrad(site)
         case .fill(let value, _): return ElementwiseKernels.fill(site, value: value)
+        case .linear(let activation): return FusedKernels.linear(site, activation: activation)
+        case .addLayerNorm(let eps): return FusedKernels.addLayerNorm(site, epsilon: eps)
+        case .scaledMaskedSoftmax(let factor): return FusedKernels.scaledMaskedSoftmax(site, factor: factor)
+        case .scaledSoftmaxGrad(let factor): return FusedKernels.scaledSoftmaxGrad(site, factor: factor)
+        case .geluGradSum(let form): return FusedKernels.geluGradSum(site, form: form)
         }
     }
 }

@@ -56,10 +56,19 @@ func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
     let dtable = try g.apply1(.gatherGrad(rows: 10), [dln[0], ids], name: "grad:embeddings.weight")
     let fill = try g.apply1(.fill(value: -0.0, shape: Shape([batch, .fixed(2)])), [], name: "zeros")
 
+    // Fused ops (FuseOps makes them; here applied directly).
+    let linear = try g.apply1(.linear(activation: .identity), [ln, w, beta], name: "linear")
+    let linearGelu = try g.apply1(.linear(activation: .gelu(.tanh)), [ln, w, gamma], name: "linear.gelu")
+    let addNorm = try g.apply1(.addLayerNorm(epsilon: 1e-12), [linear, linearGelu, gamma, beta], name: "add_ln")
+    let scaledProbs = try g.apply1(.scaledMaskedSoftmax(factor: 0.5), [scores, mask], name: "scaled_probs")
+    let dscaled = try g.apply1(.scaledSoftmaxGrad(factor: 0.5), [scores, scaledProbs], name: "dscaled")
+    let dgeluSum = try g.apply(.geluGradSum(.erf), [dth, erf], name: "dgelu_sum")
+
     for (name, v) in [("loss", loss), ("mse", mse), ("dlogits", dlogits), ("dpred", dpred),
                       ("dprobs", dprobs), ("ctx", ctx), ("grad:dense.weight", dw), ("grad:LayerNorm.weight", dln[1]),
                       ("grad:LayerNorm.bias", dln[2]), ("dbias", db), ("grad:embeddings.weight", dtable),
-                      ("zeros", fill), ("echo ids", ids)] {
+                      ("zeros", fill), ("echo ids", ids), ("add_ln", addNorm), ("dscaled", dscaled),
+                      ("dgelu_sum.dx", dgeluSum[0]), ("dgelu_sum.sum", dgeluSum[1])] {
         g.addOutput(name, v)
     }
     try GraphVerifier.verify(g)

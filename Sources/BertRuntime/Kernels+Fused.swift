@@ -1,0 +1,146 @@
+// Kernels of the fused ops that `FuseOps` makes. Each does the work of an op chain in one
+// pass over memory; results differ from the unfused chain only by float reassociation.
+import BertGraph
+
+enum FusedKernels {
+    /// (x [rows, in], w [out, in], b [out]) -> activation(x w^T + b) [rows, out].
+    /// identity: the bias is copied into every output row and the GEMM adds onto it (beta 1),
+    /// so the bias costs one write. GELU: the GEMM writes the product, then one pass adds the
+    /// bias and applies GELU to each row while it is in cache.
+    static func linear(_ site: KernelSite, activation: LinearActivation) -> Kernel {
+        let (x, w, b, out) = (site.inputs[0], site.inputs[1], site.inputs[2], site.outputs[0])
+        let k = site.inputShapes[0].last ?? 1
+        let n = site.inputShapes[1][0]
+        let rows = site.outputCount(0) / max(n, 1)
+        let parallel = site.parallel
+        switch activation {
+        case .identity:
+            return Kernel { f in
+                let bp = f.floats(b), op = f.floats(out)
+                parallel.split(rows, work: rows * n) { range in
+                    for row in range { (op + row * n).update(from: bp, count: n) }
+                }
+                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: k,
+                           a: f.floats(x), lda: k, b: f.floats(w), ldb: k, c: op, ldc: n, beta: 1)
+            }
+        case .gelu(let form):
+            let gelu = ElementwiseKernels.gelu(form)
+            return Kernel { f in
+                let bp = f.floats(b), op = f.floats(out)
+                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: k,
+                           a: f.floats(x), lda: k, b: f.floats(w), ldb: k, c: op, ldc: n)
+                parallel.split(rows, work: rows * n) { range in
+                    for row in range {
+                        let r = op + row * n
+                        for j in 0..<n { r[j] += bp[j] }
+                        gelu(r, r, r, n)
+                    }
+                }
+            }
+        }
+    }
+
+    /// (x [rows, h], residual [rows, h], gamma [h], beta [h]) -> layerNorm(x + residual).
+    /// Each row's sum is written to the output, its statistics taken there, then normalised
+    /// in place; the output may alias x.
+    static func addLayerNorm(_ site: KernelSite, epsilon: Float) -> Kernel {
+        let (x, residual, gamma, beta, out) = (site.inputs[0], site.inputs[1], site.inputs[2], site.inputs[3], site.outputs[0])
+        let h = site.inputShapes[0].last ?? 1
+        let rows = h == 0 ? 0 : site.inputCount(0) / h
+        let parallel = site.parallel
+        return Kernel { f in
+            let xp = f.floats(x), rp = f.floats(residual), gp = f.floats(gamma), bp = f.floats(beta), op = f.floats(out)
+            parallel.split(rows, work: rows * h) { range in
+                for row in range {
+                    let xr = xp + row * h, rr = rp + row * h, yr = op + row * h
+                    for j in 0..<h { yr[j] = xr[j] + rr[j] }
+                    let (mean, rstd) = NormalizationKernels.rowStatistics(yr, h, epsilon)
+                    for j in 0..<h { yr[j] = (yr[j] - mean) * rstd * gp[j] + bp[j] }
+                }
+            }
+        }
+    }
+
+    /// (scores [b, heads, q, k], mask int[b, k]) -> softmax over k of
+    /// factor * scores + (1 - mask) * -10000. The output may alias the scores.
+    static func scaledMaskedSoftmax(_ site: KernelSite, factor: Float) -> Kernel {
+        let (scores, mask, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
+        let dims = site.inputShapes[0]
+        let (batch, heads, queries, keys) = (dims[0], dims[1], dims[2], dims[3])
+        let maskType = IndexType(site.inputTypes[1])
+        let bias = Scratch<Float>(batch * keys, 0)
+        let rows = batch * heads * queries
+        let parallel = site.parallel
+        return Kernel { f in
+            let sp = f.floats(scores), op = f.floats(out), mp = UnsafeRawPointer(f.raw(mask))
+            let bp = bias.pointer
+            for i in 0..<(batch * keys) { bp[i] = Float(1 - maskType.load(mp, i)) * -10000 }
+            parallel.split(rows, work: rows * keys) { range in
+                for row in range {
+                    let x = sp + row * keys, y = op + row * keys, m = bp + (row / (heads * queries)) * keys
+                    for j in 0..<keys { y[j] = x[j] * factor + m[j] }
+                    let top = Float8(repeating: rowMax(y, keys))
+                    mapFloat8(y, y, y, keys) { v, _ in vectorExp(v - top) }
+                    let inverse = 1 / rowSum(y, keys)
+                    for j in 0..<keys { y[j] *= inverse }
+                }
+            }
+        }
+    }
+
+    /// (dy [..., n], y [..., n]) -> factor * y * (dy - sum(dy * y)) over the last dim.
+    static func scaledSoftmaxGrad(_ site: KernelSite, factor: Float) -> Kernel {
+        let (dy, y, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
+        let n = site.inputShapes[0].last ?? 1
+        let rows = n == 0 ? 0 : site.inputCount(0) / n
+        let parallel = site.parallel
+        return Kernel { f in
+            let dyp = f.floats(dy), yp = f.floats(y), op = f.floats(out)
+            parallel.split(rows, work: rows * n) { range in
+                for row in range {
+                    let dyr = dyp + row * n, yr = yp + row * n, outr = op + row * n
+                    let dot = rowDot(dyr, yr, n)
+                    for j in 0..<n { outr[j] = factor * yr[j] * (dyr[j] - dot) }
+                }
+            }
+        }
+    }
+
+    /// Rows per block of `geluGradSum`'s partial column sums: fixed, so the summation order
+    /// (and every bit of the result) does not depend on the thread count.
+    static let sumBlockRows = 32
+
+    /// (dy [rows, n], x [rows, n]) -> (dx = dy * GELU'(x) [rows, n], column sums of dx [n]).
+    /// Blocks of `sumBlockRows` rows compute dx and add each row into the block's Double
+    /// partial sums while the row is in cache; the partials are then summed in block order.
+    static func geluGradSum(_ site: KernelSite, form: GeluApproximation) -> Kernel {
+        let (dy, x, dx, sum) = (site.inputs[0], site.inputs[1], site.outputs[0], site.outputs[1])
+        let n = site.inputShapes[0].last ?? 1
+        let rows = n == 0 ? 0 : site.inputCount(0) / n
+        let blocks = (rows + sumBlockRows - 1) / sumBlockRows
+        let parallel = site.parallel
+        let partials = Scratch<Double>(blocks * n, 0)
+        let geluGrad = ElementwiseKernels.geluGrad(form)
+        return Kernel { f in
+            let dyp = f.floats(dy), xp = f.floats(x), dxp = f.floats(dx), sp = f.floats(sum), pp = partials.pointer
+            parallel.split(blocks, work: rows * n) { range in
+                for block in range {
+                    let partial = pp + block * n
+                    partial.update(repeating: 0, count: n)
+                    for row in (block * sumBlockRows)..<min((block + 1) * sumBlockRows, rows) {
+                        let dxr = dxp + row * n
+                        geluGrad(dyp + row * n, xp + row * n, dxr, n)
+                        for j in 0..<n { partial[j] += Double(dxr[j]) }
+                    }
+                }
+            }
+            parallel.split(n, work: blocks * n) { columns in
+                for j in columns {
+                    var total = 0.0
+                    for block in 0..<blocks { total += pp[block * n + j] }
+                    sp[j] = Float(total)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import BertModel
+import BertRuntime
+import BertTraining
+import Foundation
+
+/// `bertc bench`: times training steps or inference on synthetic batches.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time training steps (forward, backward, AdamW) or inference on synthetic batches.")
+
+    @Argument(help: "A preset (\(Presets.names.joined(separator: ", "))), a config JSON file or a model directory.")
+    var config: String
+    @Option(help: "train (forward + backward + AdamW update) or infer.") var mode: CompileMode = .train
+    @Option(help: "Batch size.") var batch: Int = 32
+    @Option(help: "Sequence length.") var seq: Int = 128
+    @Option(help: "Timed steps.") var steps: Int = 10
+    @Option(help: "Untimed warm-up steps.") var warmup: Int = 2
+    @Option(help: "Load weights from this model directory (default: random weights).") var model: String?
+    @Option(help: "Seed of the synthetic batch and random weights.") var seed: UInt64 = 0
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard batch > 0, seq > 0, steps > 0, warmup >= 0 else {
+            throw ValidationError("--batch, --seq and --steps must be positive, --warmup not negative")
+        }
+    }
+
+    func run() throws {
+        let bertConfig = try Presets.resolve(model ?? config)
+        guard seq <= bertConfig.maxPositionEmbeddings else {
+            throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
+        }
+        let options = BenchmarkOptions(mode: mode, batch: batch, seq: seq, steps: steps, warmup: warmup, seed: seed)
+        var weights: ParameterStore?
+        if let model {
+            let directory = try ModelDirectory.open(model)
+            let graph = try ModelCompiler.graph(directory.config, head: .classification(labels: options.labels), mode: mode)
+            let store = try ParameterStore.matching(graph)
+            _ = try directory.loadParameters(into: store, seed: seed)
+            weights = store
+        }
+        let report = try Benchmark.run(bertConfig, options: options, parameters: weights, progress: note)
+        if json { try printJSON(report); return }
+        print("\(config) \(mode.rawValue), batch \(batch), seq \(seq), \(report.threads) threads, \(steps) steps after \(warmup) warm-up:")
+        print(String(format: "  %.2f examples/s, %.1f ms/step (best %.1f), %.1f GFLOP/s, peak RSS %.0f MB, arena %.0f MB",
+                     report.examplesPerSecond, report.millisPerStep, report.minMillisPerStep, report.gflops,
+                     Double(report.peakRSSBytes) / 1e6, Double(report.arenaBytes) / 1e6))
+    }
+}
