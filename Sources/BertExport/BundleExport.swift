@@ -118,10 +118,10 @@ public enum ModelExport {
 
         var weights: [String: HostTensor] = [:]
         for name in predictor.parameters.names { weights[name] = predictor.parameters.tensor(name)! }
-        // Fused ops have no ONNX form: export the unfused inference graph (same parameters).
-        let unfused = try ModelCompiler.graph(predictor.config, head: .classification(labels: predictor.labels.count),
-                                              mode: .infer, fuse: false)
-        let summary = try ONNXExporter().write(graph: unfused, weights: weights, to: staged)
+        // ONNX gets the unfused graph: standard ops in the patterns ONNX Runtime's optimizer fuses.
+        let graph = try ModelCompiler.graph(predictor.config, head: .classification(labels: predictor.labels.count),
+                                            mode: .infer, fuse: false)
+        let summary = try ONNXExporter().write(graph: graph, weights: weights, to: staged)
         progress("wrote \(summary.modelBytes) bytes of ONNX, validated by libonnx; reading it back")
         let data: Data
         do { data = try Data(contentsOf: staged) } catch {

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Inference latency of bertc against ONNX Runtime on bertc's own ONNX export, side by side in
+one run on this machine (2 threads each, sequence 128, batch 1 and 32, full attention mask).
+
+    .venv/bin/python tools/bench_vs_onnxruntime.py [--model DIR] [--steps N] [--out FILE.json]
+
+The model is exported with `bertc export --format onnx` (checked by libonnx and compared with
+bertc before it is written). ONNX Runtime runs it with all graph optimisations on
+(ORT_ENABLE_ALL, which applies its own fusions), intra-op threads 2, inter-op 1. bertc runs
+`bertc bench --mode infer` on the same model. Both are timed after warm-up; the two alternate
+per batch size so machine noise hits both. Prints a table of milliseconds per batch and the
+ratio (ORT time / bertc time: above 1 means bertc is faster) and writes JSON.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+ROOT = Path(__file__).resolve().parent.parent
+BERTC = ROOT / ".build" / "release" / "bertc"
+
+
+def ort_ms(session, batch, seq, steps, warmup):
+    rng = np.random.default_rng(0)
+    feeds = {
+        "input_ids": rng.integers(1000, 30000, size=(batch, seq), dtype=np.int64),
+        "attention_mask": np.ones((batch, seq), dtype=np.int64),
+        "token_type_ids": np.zeros((batch, seq), dtype=np.int64),
+    }
+    for _ in range(warmup):
+        session.run(["logits"], feeds)
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        session.run(["logits"], feeds)
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def bertc_ms(model, batch, seq, steps, warmup):
+    out = subprocess.run([str(BERTC), "bench", str(model), "--model", str(model), "--mode", "infer",
+                          "--batch", str(batch), "--seq", str(seq), "--steps", str(steps),
+                          "--warmup", str(warmup), "--json"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["millisPerStep"]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default=str(Path(os.environ.get("BERTC_MODEL_CACHE", Path.home() / ".cache/bertc/models")) / "minilm-l6"))
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--out", default=str(ROOT / ".build" / "bench" / "onnxruntime.json"))
+    a = p.parse_args()
+    if not BERTC.exists():
+        sys.exit("build bertc first: swift build -c release -Xswiftc -enable-testing --product bertc")
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path = Path(tmp) / "model.onnx"
+        subprocess.run([str(BERTC), "export", "--format", "onnx", "--model", a.model, "--out", str(onnx_path)],
+                       check=True, capture_output=True)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        rows = []
+        for batch in (1, 32):
+            steps = a.steps if batch > 1 else a.steps * 5
+            o = ort_ms(session, batch, a.seq, steps, a.warmup)
+            b = bertc_ms(a.model, batch, a.seq, steps, a.warmup)
+            rows.append({"batch": batch, "seq": a.seq, "onnxruntime_ms": o, "bertc_ms": b, "ratio": o / b})
+    print(f"{'batch':>5} {'seq':>4} {'ORT ms':>9} {'bertc ms':>9} {'ORT/bertc':>9}")
+    for r in rows:
+        print(f"{r['batch']:>5} {r['seq']:>4} {r['onnxruntime_ms']:>9.1f} {r['bertc_ms']:>9.1f} {r['ratio']:>9.2f}")
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps({"onnxruntime": ort.__version__, "rows": rows,
+                                       "load": os.getloadavg()}, indent=1))
+    print("wrote", a.out, f"(load average {os.getloadavg()[0]:.1f})")
+
+
+if __name__ == "__main__":
+    main()
