@@ -2,27 +2,10 @@
 // by row over the last dim; rows are split across threads.
 
 enum SoftmaxKernels {
-    /// (scores [b, heads, q, k], mask int[b, k]) -> softmax over k of scores + (1 - mask) * -10000.
-    /// The additive mask is made once per run in a [b, k] buffer; each row subtracts its max.
+    /// (scores [b, heads, q, k], mask int[b, k]) -> softmax over k of scores + (1 - mask) * -10000:
+    /// the fused scaled form with factor 1 (multiplying by 1 is exact).
     static func maskedSoftmax(_ site: KernelSite) -> Kernel {
-        let (scores, mask, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
-        let dims = site.inputShapes[0]
-        let (batch, heads, queries, keys) = (dims[0], dims[1], dims[2], dims[3])
-        let maskType = IndexType(site.inputTypes[1])
-        let bias = Scratch<Float>(batch * keys, 0)
-        let rows = batch * heads * queries
-        let parallel = site.parallel
-        return Kernel { f in
-            let sp = f.floats(scores), op = f.floats(out), mp = UnsafeRawPointer(f.raw(mask))
-            let bp = bias.pointer
-            for i in 0..<(batch * keys) { bp[i] = Float(1 - maskType.load(mp, i)) * -10000 }
-            parallel.split(rows, work: rows * keys) { range in
-                for row in range {
-                    let b = row / (heads * queries)
-                    softmaxRow(sp + row * keys, bp + b * keys, op + row * keys, keys)
-                }
-            }
-        }
+        FusedKernels.scaledMaskedSoftmax(site, factor: 1)
     }
 
     /// (dy [..., n], y [..., n]) -> y * (dy - sum(dy * y)) over the last dim.
@@ -41,17 +24,5 @@ enum SoftmaxKernels {
                 }
             }
         }
-    }
-
-    /// out = softmax(x + bias) over `n` elements; `out` may alias `x`.
-    @inline(__always)
-    static func softmaxRow(_ x: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                           _ out: UnsafeMutablePointer<Float>, _ n: Int) {
-        guard n > 0 else { return }
-        for j in 0..<n { out[j] = x[j] + bias[j] }
-        let top = Float8(repeating: rowMax(out, n))
-        mapFloat8(out, out, out, n) { v, _ in vectorExp(v - top) }
-        let inverse = 1 / rowSum(out, n)
-        for j in 0..<n { out[j] *= inverse }
     }
 }
