@@ -93,8 +93,9 @@ public final class RunDirectory {
         do {
             var line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             line.append(0x0A)
-            if !FileManager.default.fileExists(atPath: metricsURL.path) {
-                FileManager.default.createFile(atPath: metricsURL.path, contents: nil)
+            if !FileManager.default.fileExists(atPath: metricsURL.path),
+               !FileManager.default.createFile(atPath: metricsURL.path, contents: nil) {
+                throw TrainingError.io(metricsURL.path, "cannot create the file")
             }
             let handle = try FileHandle(forWritingTo: metricsURL)
             defer { try? handle.close() }

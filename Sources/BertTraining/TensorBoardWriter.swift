@@ -15,7 +15,9 @@ public final class TensorBoardWriter {
         let host = ProcessInfo.processInfo.hostName
         let stamp = Int(Date().timeIntervalSince1970)
         url = dir.appendingPathComponent("events.out.tfevents.\(stamp).\(host)")
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw TrainingError.io(url.path, "cannot create the TensorBoard event file")
+        }
         handle = try FileHandle(forWritingTo: url)
         var event = ProtoWriter()
         event.double(1, Date().timeIntervalSince1970)
