@@ -15,9 +15,11 @@ stdout:
 
 Floats are printed with Python's shortest repr of the float32 value widened to float64, so
 they parse back to the same float32 bit for bit. Graph optimizations stay at ORT's default
-(all), as a deployment would run it.
+(all), as a deployment would run it; $BERTC_ORT_OPTIMIZATION=none|basic|extended|all changes
+that, to tell ORT's fusions apart from the plain ops when a comparison is close.
 """
 import json
+import os
 import sys
 
 import numpy as np
@@ -30,7 +32,15 @@ def main(argv):
         return 2
     with open(argv[1], encoding="utf-8") as f:
         request = json.load(f)
-    session = ort.InferenceSession(request["model"], providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    level = os.environ.get("BERTC_ORT_OPTIMIZATION", "all")
+    options.graph_optimization_level = {
+        "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }[level]
+    session = ort.InferenceSession(request["model"], options, providers=["CPUExecutionProvider"])
     expected = {i.name for i in session.get_inputs()}
     feeds = {}
     for name, tensor in request["inputs"].items():
