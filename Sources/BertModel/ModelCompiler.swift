@@ -45,6 +45,11 @@ public enum ModelCompiler {
         }
     }
 
+    /// The memory plan of `graph` for one set of bindings: the planner every compiled graph uses.
+    public static func plan(_ graph: Graph, _ bindings: [String: Int]) throws -> MemoryPlan {
+        try PlanMemory().run(graph, bindings: bindings)
+    }
+
     /// The graph for `mode` with symbolic `batch` and `seq`.
     /// - Parameter fuse: false gives the unfused graph (ONNX export, fusion tests).
     public static func graph(_ config: BertConfig, head: TaskHead, mode: CompileMode, fuse: Bool = true) throws -> Graph {
@@ -63,15 +68,15 @@ public enum ModelCompiler {
         let start = DispatchTime.now().uptimeNanoseconds
         let g = try graph(config, head: head, mode: mode, fuse: fuse)
         let bindings = ["batch": batch, "seq": seq]
-        let plan = try PlanMemory().run(g, bindings: bindings)
+        let memory = try plan(g, bindings)
         let millis = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         let stats = GraphStatistics(g)
         let report = CompileReport(
             mode: mode, batch: batch, seq: seq, nodes: stats.nodeCount, parameters: stats.parameterCount,
             opCounts: stats.opCounts, flopsPerExample: try stats.flops(bindings: bindings) / max(batch, 1),
-            arenaBytes: plan.arenaBytes, naiveBytes: plan.naiveBytes, parameterBytes: stats.parameterCount * 4,
+            arenaBytes: memory.arenaBytes, naiveBytes: memory.naiveBytes, parameterBytes: stats.parameterCount * 4,
             optimizerStateBytes: mode == .train ? 2 * stats.parameterCount * 4 : 0, compileMillis: millis,
             fusedOps: g.nodes.reduce(into: [:]) { counts, node in if node.op.isFused { counts[node.op.name, default: 0] += 1 } })
-        return (g, plan, report)
+        return (g, memory, report)
     }
 }

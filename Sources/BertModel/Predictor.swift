@@ -38,7 +38,7 @@ public final class Predictor {
         self.labels = labels
         self.encoder = encoder
         self.buckets = Array(Set(buckets.filter { $0 < encoder.maxLength } + [encoder.maxLength])).sorted()
-        interpreters = InterpreterCache(graph: graph, planner: Planning.plan)
+        interpreters = InterpreterCache(graph: graph, planner: ModelCompiler.plan)
     }
 
     /// Loads a model directory. A model without a fine-tuned head gets one initialised from
@@ -76,12 +76,5 @@ public final class Predictor {
         }
         let ids = logits.map { row in row.indices.max { row[$0] < row[$1] } ?? 0 }
         return Prediction(logits: logits, classIDs: ids, classes: ids.map { $0 < labels.count ? labels[$0] : String($0) })
-    }
-}
-
-/// The memory planner every compiled graph uses.
-public enum Planning {
-    public static func plan(_ graph: Graph, _ bindings: [String: Int]) throws -> MemoryPlan {
-        try PlanMemory().run(graph, bindings: bindings)
     }
 }

@@ -57,7 +57,7 @@ public final class Trainer {
         for name in parameters.names where gradients.slot(name) != parameters.slot(name) {
             throw TrainingError.badCheckpoint(name, "gradient and parameter layouts differ")
         }
-        interpreters = InterpreterCache(graph: trainingGraph, limit: 3, planner: Planning.plan)
+        interpreters = InterpreterCache(graph: trainingGraph, limit: 3, planner: ModelCompiler.plan)
         evaluator = try Evaluator(config: config, head: head, batchSize: options.evalBatchSize,
                                   buckets: options.effectiveBuckets)
     }

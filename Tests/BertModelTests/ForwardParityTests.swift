@@ -76,7 +76,7 @@ final class ForwardParityTests: XCTestCase {
 
     private func run(_ graph: Graph, _ parameters: ParameterStore, batch: Int, seq: Int,
                      inputs: [String: HostTensor]) throws -> [String: HostTensor] {
-        let plan = try Planning.plan(graph, ["batch": batch, "seq": seq])
+        let plan = try ModelCompiler.plan(graph, ["batch": batch, "seq": seq])
         return try Interpreter(graph: graph, plan: plan).run(inputs: inputs, parameters: parameters)
     }
 

@@ -97,7 +97,7 @@ final class FuseOpsTests: XCTestCase {
             "labels": HostTensor(shape: [batch], int32s: [0, 2, 1]),
         ]
         func run(_ g: Graph) throws -> [String: HostTensor] {
-            let plan = try Planning.plan(g, ["batch": batch, "seq": seq])
+            let plan = try ModelCompiler.plan(g, ["batch": batch, "seq": seq])
             return try Interpreter(graph: g, plan: plan, threads: 2, minimumParallelWork: 1)
                 .run(inputs: inputs, parameters: parameters, seed: 7, step: 3)
         }

@@ -62,7 +62,7 @@ final class GradientParityTests: XCTestCase {
         for name in parameters.names { try parameters.set(name, weight(name)) }
         let gradients = try ParameterStore.matching(graph)
         let ids = try golden.read("input_ids")
-        let plan = try Planning.plan(graph, ["batch": ids.shape[0], "seq": ids.shape[1]])
+        let plan = try ModelCompiler.plan(graph, ["batch": ids.shape[0], "seq": ids.shape[1]])
         let out = try Interpreter(graph: graph, plan: plan).run(
             inputs: ["input_ids": ids, "token_type_ids": try golden.read("token_type_ids"),
                      "attention_mask": try golden.read("attention_mask"), "labels": try golden.read("labels")],
