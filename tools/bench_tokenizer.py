@@ -11,7 +11,7 @@ Work measured on both sides: tokenize both sentences of every pair of the MSR tr
 The ratio is against the faster HF mode. Each side runs --trials times; the best trial counts.
 Before timing, bertc's JSON output for all pairs is checked equal to HF's.
 
-Run (after `swift build -c release --product bertc`):
+Run (after `swift build -c release $(tools/swift-flags.sh) --product bertc`):
   /work/refvenv/bin/python tools/bench_tokenizer.py [--repeats 5] [--trials 3] [--out FILE]
 """
 import os
@@ -75,7 +75,7 @@ def main():
     pairs = read_msr(os.path.join(args.data_dir, "glue", "MRPC", "msr_paraphrase_train.txt"))
     assert len(pairs) == 4076
     if not os.path.exists(args.bertc):
-        sys.exit(f"{args.bertc} not found: run `swift build -c release --product bertc` first")
+        sys.exit(f"{args.bertc} not found: run `swift build -c release $(tools/swift-flags.sh) --product bertc` first")
 
     with tempfile.TemporaryDirectory() as tmp:
         tsv = os.path.join(tmp, "pairs.tsv")

@@ -61,7 +61,7 @@ def main():
     p.add_argument("--out", default=str(ROOT / ".build" / "bench" / "onnxruntime.json"))
     a = p.parse_args()
     if not BERTC.exists():
-        sys.exit("build bertc first: swift build -c release -Xswiftc -enable-testing --product bertc")
+        sys.exit("build bertc first: swift build -c release $(tools/swift-flags.sh) --product bertc")
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = Path(tmp) / "model.onnx"
         subprocess.run([str(BERTC), "export", "--format", "onnx", "--model", a.model, "--out", str(onnx_path)],

@@ -117,7 +117,9 @@ def bertc_bench(model, mode, batch, seq, steps, warmup):
 
 def build():
     print("building bertc (release)...", file=sys.stderr)
-    subprocess.run(["swift", "build", "-c", "release", "--product", "bertc"], cwd=ROOT, check=True)
+    flags = subprocess.run([os.path.join(ROOT, "tools", "swift-flags.sh")], check=True, capture_output=True,
+                           text=True).stdout.split()
+    subprocess.run(["swift", "build", "-c", "release", *flags, "--product", "bertc"], cwd=ROOT, check=True)
 
 
 def load_average():

@@ -6,9 +6,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 tools/setup.sh
-# Same flags as tools/test.sh, so the two share one build.
-swift build -c release -Xswiftc -enable-testing --product bertc
-bertc=("$(swift build -c release -Xswiftc -enable-testing --show-bin-path)/bertc")
+# Same flags as tools/test.sh (tools/swift-flags.sh), so the two share one build.
+read -ra flags <<<"$(tools/swift-flags.sh)"
+swift build -c release "${flags[@]}" --product bertc
+bertc=("$(swift build -c release "${flags[@]}" --show-bin-path)/bertc")
 model=${BERTC_MODEL_CACHE:-$HOME/.cache/bertc/models}/minilm-l6
 # A new run directory each time: bertc never overwrites a finished run.
 run=${RUN:-runs/mrpc-$(date +%Y%m%d-%H%M%S)}

@@ -5,8 +5,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 tools/setup.sh
-swift build -c release -Xswiftc -enable-testing
-swift test -c release -Xswiftc -enable-testing
+read -ra flags <<<"$(tools/swift-flags.sh)"
+swift build -c release "${flags[@]}"
+swift test -c release "${flags[@]}"
 if ls tools/tests/test_*.py >/dev/null 2>&1; then
     .venv/bin/python -m pytest -q tools/tests
 fi

@@ -24,3 +24,22 @@ extension Op {
         }
     }
 }
+
+extension Op {
+    /// True when the output is the input's bytes unchanged under another shape, so the memory
+    /// planner may give both one slot and the kernel then has nothing to do. A view never
+    /// writes; an in-place op may write over a view only when every value sharing the slot
+    /// is dead by then. One row per op.
+    public var isView: Bool {
+        switch self {
+        case .reshape:
+            return true
+        case .gather, .gatherGrad, .positions, .select, .selectGrad, .add, .mul, .scale, .gelu, .geluGrad,
+             .tanh, .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm,
+             .layerNormGrad, .maskedSoftmax, .softmaxGrad, .transpose, .softmaxCrossEntropy,
+             .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill, .linear,
+             .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
+            return false
+        }
+    }
+}

@@ -26,6 +26,7 @@ extension MemoryPlan {
             var line = pad(String(offsets[v]!), 12) + pad(String(sizes[v]), 11) + "  "
                 + padRight(steps, 10) + graph.values[v].name
             if let x = inPlace[v] { line += "  (in place of \(graph.values[x].name))" }
+            if let x = views[v] { line += "  (view of \(graph.values[x].name))" }
             lines.append(line)
         }
         return lines.joined(separator: "\n") + "\n"

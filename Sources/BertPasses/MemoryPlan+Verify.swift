@@ -39,8 +39,9 @@ public enum MemoryPlanError: Error, CustomStringConvertible, Equatable {
 extension MemoryPlan {
     /// Checks this plan against `graph`: one entry per value, sizes match the types, every
     /// non-parameter value has an aligned offset inside the arena, in-place pairs are allowed
-    /// (op with `mayWriteInPlace`, its input 0 dying at that node, same offset and size), and
-    /// no two values live at a common step (`Liveness`) share a byte unless they are such a pair.
+    /// (op with `mayWriteInPlace`, its input 0 dying at that node, same offset and size), views
+    /// are views (op with `isView`, same offset and size), and no two values live at a common
+    /// step (`Liveness`) share a byte unless they are such a pair or views of one value.
     public func verify(graph: Graph) throws {
         guard offsets.count == graph.values.count, sizes.count == graph.values.count else {
             throw MemoryPlanError.wrongValueCount(plan: offsets.count, graph: graph.values.count)
@@ -84,10 +85,20 @@ extension MemoryPlan {
             let end = offsets[a]! + sizes[a]
             for b in live[(k + 1)...] {
                 guard offsets[b]! < end else { break }
-                guard liveness.overlap(a, b), inPlace[a] != b, inPlace[b] != a else { continue }
+                guard liveness.overlap(a, b), inPlace[a] != b, inPlace[b] != a, viewRoot(a) != viewRoot(b) else { continue }
                 throw MemoryPlanError.overlap(
                     first: graph.values[a].name, second: graph.values[b].name,
                     detail: "bytes [\(offsets[a]!), \(end)) and [\(offsets[b]!), \(offsets[b]! + sizes[b])), steps \(liveness.intervals[a]!) and \(liveness.intervals[b]!)")
+            }
+        }
+
+        for (out, input) in views {
+            let (o, x) = (graph.values[out].name, graph.values[input].name)
+            guard let p = producers[out], graph.nodes[p].op.isView, graph.nodes[p].inputs.first == input else {
+                throw MemoryPlanError.badInPlace(output: o, input: x, detail: "\(o) is not a view of \(x)")
+            }
+            guard offsets[out] == offsets[input], sizes[out] == sizes[input] else {
+                throw MemoryPlanError.badInPlace(output: o, input: x, detail: "a view and its input differ in offset or size")
             }
         }
     }

@@ -21,6 +21,17 @@ public struct MemoryPlan: Hashable, Sendable {
     /// is the same memory as input 0 (see Op+InPlace.swift for what that asks of a kernel).
     /// `MemoryPlan.naive` and plans made with `PlanMemory(inPlace: false)` have none.
     public var inPlace: [ValueID: ValueID] = [:]
+    /// Views: output value -> the input it shows under another shape (`Op.isView`, input 0),
+    /// at the same offset and size. Values linked by views are one buffer: they may be live
+    /// together. The runtime does nothing for a view whose operands share an address.
+    public var views: [ValueID: ValueID] = [:]
+
+    /// The value a chain of views starts from (`v` itself when it is not a view).
+    public func viewRoot(_ v: ValueID) -> ValueID {
+        var v = v
+        while let x = views[v] { v = x }
+        return v
+    }
 
     /// Offsets are multiples of this, so SIMD loads and BLAS see aligned rows.
     public static let alignment = 64

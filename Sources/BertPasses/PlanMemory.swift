@@ -7,9 +7,12 @@ import BertGraph
 //   1. sizes: byte size of every value under the bindings (an unbound dim is an error);
 //   2. liveness: a step interval per value (`Liveness`: producer to last reader; graph
 //      inputs from step 0; graph outputs to the end);
-//   3. in-place reuse: when an op with `Op.mayWriteInPlace` reads an input 0 that dies at
-//      that node, has the output's byte size and is not read again by the same node, the
-//      output joins the input's slot (chains form one slot);
+//   3. views and in-place reuse: the output of a view op (`Op.isView`, a reshape) always
+//      joins its input's slot, so the slot lives as long as any of its views. When an op
+//      with `Op.mayWriteInPlace` reads an input 0 that dies at that node, has the output's
+//      byte size and is not read again by the same node, the output joins the input's slot,
+//      provided nothing else in that slot (a view of the input, or what it views) is still
+//      read later or read by the same node (chains form one slot);
 //   4. placement: slots by size, largest first (ties: earlier first step, then graph input
 //      order and node order), each at the best-fitting gap (the smallest that is large enough) among the
 //      already placed slots whose intervals overlap it, else above the highest of them;
@@ -22,8 +25,13 @@ import BertGraph
 public struct PlanMemory {
     /// Whether alias-safe ops may write into their dying input's slot (stage 3).
     public var inPlace: Bool
+    /// Whether view ops share their input's slot (stage 3).
+    public var views: Bool
 
-    public init(inPlace: Bool = true) { self.inPlace = inPlace }
+    public init(inPlace: Bool = true, views: Bool = true) {
+        self.inPlace = inPlace
+        self.views = views
+    }
 
     /// A slot of the arena: values that share one offset, one after another.
     private struct Slot {
@@ -41,6 +49,18 @@ public struct PlanMemory {
             guard let x = node.inputs.first, let xInterval = liveness.intervals[x],
                   xInterval.upperBound == i, !node.inputs.dropFirst().contains(x),
                   sizes[x] == sizes[node.outputs[0]], sizes[x] > 0 else { continue }
+            pairs[node.outputs[0]] = x
+        }
+        return pairs
+    }
+
+    /// Stage 3: output -> input pairs of view ops whose input lives in the arena.
+    private func viewPairs(_ g: Graph, _ sizes: [Int]) -> [ValueID: ValueID] {
+        guard views else { return [:] }
+        var pairs: [ValueID: ValueID] = [:]
+        for node in g.nodes where node.op.isView && node.outputs.count == 1 {
+            guard let x = node.inputs.first, g.values[x].role != .parameter,
+                  sizes[x] == sizes[node.outputs[0]] else { continue }
             pairs[node.outputs[0]] = x
         }
         return pairs
@@ -75,16 +95,24 @@ public struct PlanMemory {
     public func run(_ graph: Graph, bindings: [String: Int]) throws -> MemoryPlan {
         let sizes = try MemoryPlan.valueSizes(graph, bindings: bindings)
         let liveness = Liveness(graph)
-        let pairs = inPlacePairs(graph, liveness, sizes)
+        var pairs = inPlacePairs(graph, liveness, sizes)
+        let views = viewPairs(graph, sizes)
 
-        // Slots: each live value starts its own, except in-place outputs, which join their
-        // input's. Values are visited in step order (inputs, then node outputs), not id order,
-        // so an input's slot exists before the output that reuses it.
+        // Slots: each live value starts its own, except views and in-place outputs, which join
+        // their input's. Values are visited in step order (inputs, then node outputs), not id
+        // order, so an input's slot exists before the output that reuses it.
         var slotOf = [Int?](repeating: nil, count: graph.values.count)
         var slots: [Slot] = []
         for v in graph.inputs + graph.nodes.flatMap(\.outputs) {
             guard let interval = liveness.intervals[v] else { continue }
-            if let x = pairs[v], let s = slotOf[x] {
+            // An in-place write is safe only when all of the input's slot dies at this step and
+            // the node reads no other value of that slot (a view of its input 0).
+            if let x = pairs[v], let s = slotOf[x],
+               slots[s].interval.upperBound > interval.lowerBound
+                || graph.nodes[interval.lowerBound].inputs.dropFirst().contains(where: { slotOf[$0] == s }) {
+                pairs[v] = nil
+            }
+            if let x = views[v] ?? pairs[v], let s = slotOf[x] {
                 slots[s].values.append(v)
                 slots[s].interval = min(slots[s].interval.lowerBound, interval.lowerBound)...max(slots[s].interval.upperBound, interval.upperBound)
                 slots[s].bytes = max(slots[s].bytes, MemoryPlan.aligned(sizes[v]))
@@ -121,6 +149,7 @@ public struct PlanMemory {
         var plan = MemoryPlan(bindings: bindings, offsets: offsets, sizes: sizes,
                               arenaBytes: arenaBytes, naiveBytes: naiveBytes)
         plan.inPlace = pairs
+        plan.views = views.filter { slotOf[$0.key] != nil }
         return plan
     }
 }

@@ -4,6 +4,7 @@
 // outputs out.
 import BertGraph
 import BertPasses
+import Dispatch
 import Foundation
 
 /// Runs one graph at the dim bindings of one memory plan.
@@ -118,7 +119,36 @@ public final class Interpreter {
     func runKernels(seed: UInt64, step: Int) throws {
         BLAS.setThreads(threads)
         let frame = KernelFrame(addresses: addresses, seed: seed, step: step)
-        for kernel in kernels { try kernel.body(frame) }
+        if var profile = profile {
+            for (i, kernel) in kernels.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try kernel.body(frame)
+                profile.nanoseconds[i] += DispatchTime.now().uptimeNanoseconds - start
+            }
+            profile.runs += 1
+            self.profile = profile
+        } else {
+            for kernel in kernels { try kernel.body(frame) }
+        }
+    }
+
+    // MARK: - Profiling
+
+    /// Wall time spent in each node's kernel over the runs since profiling was switched on.
+    public struct Profile: Sendable {
+        /// Nanoseconds per node, indexed like `graph.nodes`.
+        public var nanoseconds: [UInt64]
+        /// Runs timed.
+        public var runs: Int
+    }
+
+    /// When non-nil, every run adds each kernel's wall time here. Timing costs two clock
+    /// reads per node; it does not change results.
+    public var profile: Profile?
+
+    /// Starts (or restarts) profiling: clears the per-node times.
+    public func startProfiling() {
+        profile = Profile(nanoseconds: [UInt64](repeating: 0, count: kernels.count), runs: 0)
     }
 
     /// Outputs named with this prefix and a parameter name are that parameter's gradient.

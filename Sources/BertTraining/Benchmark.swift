@@ -22,8 +22,11 @@ public struct BenchmarkOptions: Sendable {
     /// Labels of the classification head.
     public var labels: Int
     public var seed: UInt64
+    /// Time every kernel during the timed steps and report the time by op kind.
+    public var profile: Bool
 
-    public init(mode: CompileMode, batch: Int, seq: Int, steps: Int, warmup: Int, labels: Int = 2, seed: UInt64 = 0) {
+    public init(mode: CompileMode, batch: Int, seq: Int, steps: Int, warmup: Int, labels: Int = 2, seed: UInt64 = 0,
+                profile: Bool = false) {
         self.mode = mode
         self.batch = batch
         self.seq = seq
@@ -31,7 +34,20 @@ public struct BenchmarkOptions: Sendable {
         self.warmup = warmup
         self.labels = labels
         self.seed = seed
+        self.profile = profile
     }
+}
+
+/// Time spent in one kind of op during a profiled benchmark.
+public struct OpProfile: Codable, Sendable {
+    /// The op's name in the IR (`linear`, `batch_matmul`, ...).
+    public var op: String
+    /// Nodes of this kind in the graph.
+    public var nodes: Int
+    /// Mean milliseconds per step spent in these nodes.
+    public var millisPerStep: Double
+    /// Share of all kernel time.
+    public var fraction: Double
 }
 
 /// What a benchmark measured (`bertc bench --json` prints it).
@@ -56,6 +72,9 @@ public struct BenchmarkReport: Codable, Sendable {
     public var compileMillis: Double
     /// Fused ops in the compiled graph, by op name.
     public var fusedOps: [String: Int]
+    /// With `--profile`: kernel time by op kind, most expensive first. The optimizer update
+    /// is not a graph node and is not included.
+    public var profile: [OpProfile]?
 }
 
 /// Times a model's training step or inference on synthetic batches.
@@ -92,6 +111,7 @@ public enum Benchmark {
         progress("compiled \(o.mode.rawValue) graph in \(String(format: "%.0f", compiled.compileMillis)) ms; \(o.warmup) warm-up step(s)")
         for _ in 0..<o.warmup { try step() }
         progress("timing \(o.steps) step(s)")
+        if o.profile { interpreter.startProfiling() }
         var times: [Double] = []
         for _ in 0..<o.steps {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -104,7 +124,22 @@ public enum Benchmark {
             examplesPerSecond: mean > 0 ? Double(o.batch) / mean : 0, millisPerStep: mean * 1e3,
             minMillisPerStep: (times.min() ?? 0) * 1e3, flopsPerStep: flops,
             gflops: mean > 0 ? Double(flops) / mean / 1e9 : 0, peakRSSBytes: peakResidentBytes(),
-            arenaBytes: plan.arenaBytes, compileMillis: compiled.compileMillis, fusedOps: compiled.fusedOps)
+            arenaBytes: plan.arenaBytes, compileMillis: compiled.compileMillis, fusedOps: compiled.fusedOps,
+            profile: interpreter.profile.map { opProfile($0, graph: graph) })
+    }
+
+    /// Sums a per-node profile by op kind.
+    static func opProfile(_ profile: Interpreter.Profile, graph: Graph) -> [OpProfile] {
+        var nanoseconds: [String: UInt64] = [:], nodes: [String: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            nanoseconds[node.op.name, default: 0] += profile.nanoseconds[i]
+            nodes[node.op.name, default: 0] += 1
+        }
+        let total = Double(max(nanoseconds.values.reduce(0, +), 1))
+        let runs = Double(max(profile.runs, 1))
+        return nanoseconds.map { op, ns in
+            OpProfile(op: op, nodes: nodes[op] ?? 0, millisPerStep: Double(ns) / runs / 1e6, fraction: Double(ns) / total)
+        }.sorted { $0.millisPerStep > $1.millisPerStep }
     }
 
     /// A store for `graph`'s parameters with small seeded random values (LayerNorm gains 1,

@@ -18,6 +18,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 2
     @Option(help: "Load weights from this model directory (default: random weights).") var model: String?
     @Option(help: "Seed of the synthetic batch and random weights.") var seed: UInt64 = 0
+    @Flag(help: "Time every kernel and report the time by op kind.") var profile = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
@@ -31,7 +32,8 @@ struct Bench: ParsableCommand {
         guard seq <= bertConfig.maxPositionEmbeddings else {
             throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
         }
-        let options = BenchmarkOptions(mode: mode, batch: batch, seq: seq, steps: steps, warmup: warmup, seed: seed)
+        let options = BenchmarkOptions(mode: mode, batch: batch, seq: seq, steps: steps, warmup: warmup, seed: seed,
+                                       profile: profile)
         var weights: ParameterStore?
         if let model {
             let directory = try ModelDirectory.open(model)
@@ -46,5 +48,11 @@ struct Bench: ParsableCommand {
         print(String(format: "  %.2f examples/s, %.1f ms/step (best %.1f), %.1f GFLOP/s, peak RSS %.0f MB, arena %.0f MB",
                      report.examplesPerSecond, report.millisPerStep, report.minMillisPerStep, report.gflops,
                      Double(report.peakRSSBytes) / 1e6, Double(report.arenaBytes) / 1e6))
+        if let ops = report.profile {
+            print("  op                       nodes   ms/step  share")
+            for op in ops {
+                print("  " + op.op.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: " %5d %9.2f %5.1f%%", op.nodes, op.millisPerStep, op.fraction * 100))
+            }
+        }
     }
 }

@@ -11,7 +11,10 @@ struct Predict: ParsableCommand {
     @Option(help: "Exported bundle directory.") var bundle: String?
     @Option(help: "First sentence.") var sentence1: String?
     @Option(help: "Second sentence.") var sentence2: String?
-    @Option(help: "TSV file with one or two text columns per line, no header.") var input: String?
+    @Option(help: ArgumentHelp("TSV file of pairs.", discussion: """
+        Either a header naming sentence1 and sentence2 (or GLUE's #1 String and #2 String) \
+        columns, as GLUE's dev.tsv has, or no header and one or two text columns per line.
+        """)) var input: String?
     @Option(help: "Seed for a task head the model lacks.") var seed: UInt64 = 0
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -22,7 +25,8 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let pairs = try input.map(readPairs) ?? [(sentence1!, sentence2)]
+        let pairs = try input.map(SamplePairs.read(tsv:)) ?? [(sentence1!, sentence2)]
+        guard !pairs.isEmpty else { throw ValidationError("\(input ?? "--input") holds no sentences") }
         let prediction: Prediction
         if let model {
             let (predictor, report) = try Predictor.load(try ModelDirectory.open(model), seed: seed)

@@ -29,6 +29,41 @@ final class PlanMemoryTests: XCTestCase {
         XCTAssertEqual(noAlias.arenaBytes, 512, "ping-pong between two slots")
     }
 
+    /// A reshape shares its input's bytes; nothing writes in place over a view while the
+    /// value it shows (or another view of it) is still read.
+    func testReshapeIsAViewAndBlocksInPlaceWhileItsInputLives() throws {
+        var g = Graph(name: "views")
+        let x = g.addInput("x", .f32(.fixed(4), .fixed(16)))
+        let a = try g.apply1(.tanh, [x], name: "a")
+        let r = try g.apply1(.reshape(Shape([.fixed(64)])), [a], name: "r")
+        let s = try g.apply1(.reshape(Shape([.fixed(2), .fixed(32)])), [r], name: "s")
+        let b = try g.apply1(.gelu(.erf), [r], name: "b")      // r dies here, a and s do not
+        let c = try g.apply1(.scale(2), [s], name: "c")        // the last reader of the buffer
+        let d = try g.apply1(.add, [b, try g.apply1(.reshape(Shape([.fixed(64)])), [c], name: "c64")], name: "d")
+        g.addOutput("d", d)
+        g.addOutput("a", a)                                    // a lives to the end
+
+        let plan = try PlanMemory().run(g, bindings: [:])
+        try plan.verify(graph: g)
+        XCTAssertEqual(plan.views[r], a)
+        XCTAssertEqual(plan.views[s], r)
+        XCTAssertEqual(plan.offsets[r], plan.offsets[a])
+        XCTAssertEqual(plan.offsets[s], plan.offsets[a])
+        XCTAssertNil(plan.inPlace[b], "a is still live: gelu must not write over its view")
+        XCTAssertNil(plan.inPlace[c], "a is still live: scale must not write over its view")
+        XCTAssertNotEqual(plan.offsets[b], plan.offsets[a])
+
+        var broken = plan
+        broken.views[r] = nil
+        XCTAssertThrowsError(try broken.verify(graph: g)) { e in
+            guard case .overlap? = e as? MemoryPlanError else { return XCTFail("\(e)") }
+        }
+        let copies = try PlanMemory(views: false).run(g, bindings: [:])
+        try copies.verify(graph: g)
+        XCTAssertEqual(copies.views, [:])
+        XCTAssertNotEqual(copies.offsets[r], copies.offsets[a])
+    }
+
     func testNoInPlaceWhenInputLivesOnOrIsReadTwice() throws {
         var g = Graph(name: "t")
         let x = g.addInput("x", .f32(.fixed(16)))
@@ -116,11 +151,17 @@ final class PlanMemoryTests: XCTestCase {
             XCTAssertEqual(off % MemoryPlan.alignment, 0)
             XCTAssertLessThanOrEqual(off + plan.sizes[v], plan.arenaBytes)
         }
+        // Views (reshapes of arena values) are one buffer with their input: same bytes.
+        var root = Array(g.values.indices)
+        for n in g.nodes where n.op.isView && g.values[n.inputs[0]].role != .parameter {
+            root[n.outputs[0]] = root[n.inputs[0]]
+        }
         for a in arena {
             for b in arena where a < b && first[a] <= last[b] && first[b] <= last[a] {
                 let (oa, ob) = (plan.offsets[a]!, plan.offsets[b]!)
                 let disjoint = oa + plan.sizes[a] <= ob || ob + plan.sizes[b] <= oa
                 let aliased = (plan.inPlace[b] == a && last[a] == first[b]) || (plan.inPlace[a] == b && last[b] == first[a])
+                    || (root[a] == root[b] && oa == ob)
                 XCTAssertTrue(disjoint || aliased, "seed \(seed): \(g.values[a].name) and \(g.values[b].name) overlap")
             }
         }

@@ -13,7 +13,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
-/// A random valid graph over elementwise ops, matmul and layerNorm, with random widths and a
+/// A random valid graph over elementwise ops, matmul, layerNorm and reshape (a view), with random widths and a
 /// random leading shape (symbolic or fixed), plus bindings for its symbols. Operands favour
 /// recent values so that chains (and in-place chances) form, while older values are picked
 /// often enough to give long lifetimes.
@@ -43,7 +43,7 @@ func randomGraph(seed: UInt64) throws -> (Graph, [String: Int]) {
         let w = width(x)
         let name = "v\(k)"
         let v: ValueID
-        switch Int.random(in: 0..<9, using: &rng) {
+        switch Int.random(in: 0..<10, using: &rng) {
         case 0, 1:
             let op: Op = Bool.random(using: &rng) ? .add : .mul
             let partners = pool.filter { g.values[$0].type == g.values[x].type }
@@ -58,6 +58,7 @@ func randomGraph(seed: UInt64) throws -> (Graph, [String: Int]) {
             let gamma = g.addParameter("p\(k).gamma", .f32(.fixed(w)))
             let beta = g.addParameter("p\(k).beta", .f32(.fixed(w)))
             v = try g.apply1(.layerNorm(epsilon: 1e-5), [x, gamma, beta], name: name)
+        case 7: v = try g.apply1(.reshape(g.values[x].type.shape), [x], name: name)
         default:
             let n = widths.randomElement(using: &rng)!
             let weight = g.addParameter("p\(k).weight", .f32(.fixed(n), .fixed(w)))
