@@ -265,7 +265,8 @@ def torch_mrpc(spec):
 
 def mrpc(args):
     model = os.path.expanduser(os.environ.get("BERTC_MODEL_CACHE", "~/.cache/bertc/models")) + "/minilm-l6"
-    run = ROOT / ".build" / "bench" / "mrpc-run"
+    # bertc never trains over an existing run directory: a fresh one each time.
+    run = ROOT / ".build" / "bench" / time.strftime("mrpc-run-%Y%m%d-%H%M%S")
     print(f"bertc train --model {model} --task mrpc (default recipe) ...", file=sys.stderr)
     out = subprocess.run([str(BERTC), "train", "--model", model, "--task", "mrpc", "--out", str(run), "--json"],
                          env=ENV, capture_output=True, text=True, cwd=ROOT)

@@ -9,8 +9,9 @@ import Foundation
 
 /// Runs one graph at the dim bindings of one memory plan.
 ///
-/// All non-parameter values live in one 64-byte aligned arena at the plan's offsets, allocated
-/// once. Parameters are read in place from the `ParameterStore` given to `run`. A run allocates
+/// All non-parameter values live in one 64-byte aligned arena at the plan's offsets: the
+/// interpreter's own, allocated once, or an `Arena` shared with interpreters that never run
+/// at the same time. Parameters are read in place from the `ParameterStore` given to `run`. A run allocates
 /// only the tensors it returns. Results do not depend on `threads`. One interpreter runs one
 /// call at a time (the arena is shared state); use one interpreter per concurrent caller.
 public final class Interpreter {
@@ -25,8 +26,10 @@ public final class Interpreter {
     /// For each of `outputs`, the element offset of its slot in `checkedGradients` (or -1).
     private var gradientSlots: [Int]
     private let kernels: [Kernel]
-    private let arena: UnsafeMutableRawPointer
-    /// Address of every value: arena slots are fixed, parameter slots follow the bound store.
+    private let arena: Arena
+    /// The arena generation the arena slots of `addresses` were computed for.
+    private var arenaGeneration = -1
+    /// Address of every value: arena slots follow the arena, parameter slots the bound store.
     private let addresses: UnsafeMutablePointer<UnsafeMutableRawPointer>
     /// The parameter store whose slots `addresses` points at.
     private weak var boundParameters: ParameterStore?
@@ -37,7 +40,10 @@ public final class Interpreter {
     /// - Parameters:
     ///   - threads: how many threads kernels use; defaults to the active processor count.
     ///   - minimumParallelWork: kernels touching fewer elements run on one thread.
-    public init(graph: Graph, plan: MemoryPlan, threads: Int? = nil, minimumParallelWork: Int = 32_768) throws {
+    ///   - arena: memory shared with other interpreters that never run at the same time as
+    ///     this one; it grows to this plan's size when needed. Default: an arena of its own.
+    public init(graph: Graph, plan: MemoryPlan, threads: Int? = nil, minimumParallelWork: Int = 32_768,
+                arena: Arena? = nil) throws {
         self.graph = graph
         self.plan = plan
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -55,13 +61,8 @@ public final class Interpreter {
         }
         gradientSlots = [Int](repeating: -1, count: graph.outputs.count)
 
-        arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.arenaBytes, MemoryPlan.alignment),
-                                                 alignment: MemoryPlan.alignment)
-        arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(plan.arenaBytes, MemoryPlan.alignment))
+        self.arena = arena ?? Arena(bytes: plan.arenaBytes)
         addresses = .allocate(capacity: max(graph.values.count, 1))
-        for v in graph.values.indices {
-            addresses[v] = arena + (plan.offsets[v] ?? 0)
-        }
 
         let parallel = Parallel(threads: self.threads, minimumWork: minimumParallelWork)
         let shapes = self.shapes
@@ -73,11 +74,22 @@ public final class Interpreter {
                                   parallel: parallel)
             return node.op.kernel(at: site)
         }
+        bindArena()
     }
 
     deinit {
-        arena.deallocate()
         addresses.deallocate()
+    }
+
+    /// Points the arena slots of `addresses` at the arena, after growing it to this plan's
+    /// size if needed; nothing to do while the arena has not moved.
+    private func bindArena() {
+        arena.reserve(plan.arenaBytes)
+        guard arena.generation != arenaGeneration else { return }
+        for v in graph.values.indices where plan.offsets[v] != nil || arenaGeneration < 0 {
+            addresses[v] = arena.base + (plan.offsets[v] ?? 0)
+        }
+        arenaGeneration = arena.generation
     }
 
     /// The concrete shape of value `v` under the plan's bindings.
@@ -94,6 +106,7 @@ public final class Interpreter {
     /// - Returns: the graph's outputs by name.
     public func run(inputs: [String: HostTensor], parameters: ParameterStore,
                     gradients: ParameterStore? = nil, seed: UInt64 = 0, step: Int = 0) throws -> [String: HostTensor] {
+        bindArena()
         try bind(parameters)
         if let gradients, gradients !== checkedGradients { try check(gradients) }
         for v in graph.inputs { try copyIn(v, inputs) }

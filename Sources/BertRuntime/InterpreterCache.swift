@@ -3,7 +3,9 @@ import BertPasses
 
 /// One interpreter per (batch, seq) shape of a graph with symbolic `batch` and `seq` dims,
 /// made on first use with the given planner and kept while the cache has room (least recently
-/// used first out, since every interpreter holds an arena of its own).
+/// used first out). The interpreters take turns, never running at once, so they share one
+/// arena as large as the largest plan among them: keeping another shape costs only its
+/// kernels' small scratch buffers. One caller at a time uses a cache.
 public final class InterpreterCache {
     public typealias Planner = (Graph, [String: Int]) throws -> MemoryPlan
 
@@ -12,6 +14,7 @@ public final class InterpreterCache {
     private let limit: Int
     private var entries: [Key: Interpreter] = [:]
     private var recent: [Key] = []
+    private let arena = Arena()
 
     private struct Key: Hashable {
         var batch: Int
@@ -20,8 +23,8 @@ public final class InterpreterCache {
 
     /// - Parameters:
     ///   - planner: makes the memory plan for one set of bindings (`MemoryPlan.naive` or `PlanMemory`).
-    ///   - limit: how many interpreters (arenas) to keep at once.
-    public init(graph: Graph, limit: Int = 4, planner: @escaping Planner) {
+    ///   - limit: how many interpreters to keep at once.
+    public init(graph: Graph, limit: Int = 16, planner: @escaping Planner) {
         self.graph = graph
         self.planner = planner
         self.limit = max(1, limit)
@@ -40,7 +43,7 @@ public final class InterpreterCache {
             recent.removeFirst()
         }
         let plan = try planner(graph, ["batch": batch, "seq": seq])
-        let made = try Interpreter(graph: graph, plan: plan)
+        let made = try Interpreter(graph: graph, plan: plan, arena: arena)
         entries[key] = made
         recent.append(key)
         return made

@@ -39,7 +39,7 @@ public final class Evaluator {
         self.batchSize = batchSize
         self.buckets = buckets
         let graph = try ModelCompiler.graph(config, head: head, mode: .eval)
-        interpreters = InterpreterCache(graph: graph, limit: 2, planner: ModelCompiler.plan)
+        interpreters = InterpreterCache(graph: graph, planner: ModelCompiler.plan)
     }
 
     /// Loss (mean over examples) and metrics of `parameters` on `examples`.

@@ -57,7 +57,9 @@ public final class Trainer {
         for name in parameters.names where gradients.slot(name) != parameters.slot(name) {
             throw TrainingError.badCheckpoint(name, "gradient and parameter layouts differ")
         }
-        interpreters = InterpreterCache(graph: trainingGraph, limit: 3, planner: ModelCompiler.plan)
+        // Batches visit the buckets in random order: keep every bucket's interpreter.
+        interpreters = InterpreterCache(graph: trainingGraph, limit: max(options.effectiveBuckets.count, 4),
+                                        planner: ModelCompiler.plan)
         evaluator = try Evaluator(config: config, head: head, batchSize: options.evalBatchSize,
                                   buckets: options.effectiveBuckets)
     }

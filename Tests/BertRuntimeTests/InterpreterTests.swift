@@ -63,6 +63,24 @@ final class InterpreterTests: XCTestCase {
         XCTAssertEqual(try shared.run(inputs: ["input_ids": ids], parameters: params), expected)
     }
 
+    /// Interpreters of several shapes sharing one arena (an `InterpreterCache`), used in turn,
+    /// give each shape's results bit for bit as an interpreter with an arena of its own does,
+    /// also when a larger shape makes the arena move.
+    func testSharedArenaGivesOwnArenaResults() throws {
+        let g = try smallModel()
+        let params = try filledParameters(g)
+        let cache = InterpreterCache(graph: g) { try PlanMemory().run($0, bindings: $1) }
+        var seed: Int32 = 0
+        for (batch, seq) in [(2, 3), (1, 2), (2, 3), (4, 7), (1, 2), (2, 3), (4, 7)] {
+            seed += 1
+            let ids = HostTensor(shape: [batch, seq], int32s: (0..<Int32(batch * seq)).map { ($0 * 7 + seed) % 11 })
+            let own = try Interpreter(graph: g, plan: PlanMemory().run(g, bindings: ["batch": batch, "seq": seq]))
+            let shared = try cache.interpreter(batch: batch, seq: seq)
+            XCTAssertEqual(try shared.run(inputs: ["input_ids": ids], parameters: params),
+                           try own.run(inputs: ["input_ids": ids], parameters: params), "\(batch)x\(seq)")
+        }
+    }
+
     /// PlanMemory's plan (lifetimes packed, outputs written in place over dying inputs) gives
     /// the naive plan's results bit for bit.
     func testPlanMemoryGivesNaiveResults() throws {
