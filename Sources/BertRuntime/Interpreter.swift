@@ -63,6 +63,8 @@ public final class Interpreter {
 
         self.arena = arena ?? Arena(bytes: plan.arenaBytes)
         addresses = .allocate(capacity: max(graph.values.count, 1))
+        // Parameter slots point here until a store is bound; `run` binds one before any kernel.
+        addresses.initialize(repeating: self.arena.base, count: max(graph.values.count, 1))
 
         let parallel = Parallel(threads: self.threads, minimumWork: minimumParallelWork)
         let shapes = self.shapes
@@ -86,8 +88,8 @@ public final class Interpreter {
     private func bindArena() {
         arena.reserve(plan.arenaBytes)
         guard arena.generation != arenaGeneration else { return }
-        for v in graph.values.indices where plan.offsets[v] != nil || arenaGeneration < 0 {
-            addresses[v] = arena.base + (plan.offsets[v] ?? 0)
+        for (v, offset) in plan.offsets.enumerated() {
+            if let offset { addresses[v] = arena.base + offset }
         }
         arenaGeneration = arena.generation
     }
@@ -132,14 +134,13 @@ public final class Interpreter {
     func runKernels(seed: UInt64, step: Int) throws {
         BLAS.setThreads(threads)
         let frame = KernelFrame(addresses: addresses, seed: seed, step: step)
-        if var profile = profile {
+        if profile != nil {
             for (i, kernel) in kernels.enumerated() {
                 let start = DispatchTime.now().uptimeNanoseconds
                 try kernel.body(frame)
-                profile.nanoseconds[i] += DispatchTime.now().uptimeNanoseconds - start
+                profile!.nanoseconds[i] += DispatchTime.now().uptimeNanoseconds - start
             }
-            profile.runs += 1
-            self.profile = profile
+            profile!.runs += 1
         } else {
             for kernel in kernels { try kernel.body(frame) }
         }

@@ -1,3 +1,5 @@
+import BertGraph
+
 /// Groups examples into batches by sequence-length bucket so short pairs stop paying for the
 /// longest bucket. Deterministic in (seed, epoch): examples are shuffled, assigned to the
 /// smallest bucket that holds them, cut into batches per bucket, and the batches shuffled;
@@ -43,29 +45,5 @@ public struct LengthBatcher: Sendable {
         }
         if shuffle { rng.shuffle(&out) }
         return out
-    }
-}
-
-/// SplitMix64: a small, fast, seedable generator for shuffles.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Fisher-Yates with this generator (stable across Swift versions, unlike `shuffled(using:)`).
-    public mutating func shuffle<T>(_ a: inout [T]) {
-        guard a.count > 1 else { return }
-        for i in stride(from: a.count - 1, to: 0, by: -1) {
-            let j = Int(next() % UInt64(i + 1))
-            a.swapAt(i, j)
-        }
     }
 }

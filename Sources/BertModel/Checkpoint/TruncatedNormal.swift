@@ -3,27 +3,8 @@
 // farther than two standard deviations from the mean, driven by SplitMix64 so that a seed
 // gives the same values on every machine and in every build.
 
+import BertGraph
 import Foundation
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-mixed 64-bit generator.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A double uniform in (0, 1]: 53 random bits, never 0 so that log() is finite.
-    mutating func nextUnitInterval() -> Double {
-        Double((next() >> 11) + 1) * 0x1p-53
-    }
-}
 
 /// Samples of N(0, stddev²) restricted to [-2 stddev, 2 stddev] by redrawing.
 struct TruncatedNormal {
