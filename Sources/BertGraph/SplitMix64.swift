@@ -1,7 +1,7 @@
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-mixed, seedable 64-bit generator. The
 /// one generator behind everything seeded in bertc outside dropout (shuffles, initial values
 /// of a new task head, test data), so a seed gives the same values on every machine and in
-/// every build. Dropout uses the same mixing as a counter-based function (`CounterRandom`).
+/// every build. Dropout derives each node's key from it (`CounterRandom`).
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     public var state: UInt64
 

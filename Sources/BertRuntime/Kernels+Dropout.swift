@@ -8,6 +8,7 @@ enum DropoutKernels {
         let (x, out, count, parallel) = (site.inputs[0], site.outputs[0], site.outputCount(0), site.parallel)
         let threshold = CounterRandom.keepThreshold(rate: rate)
         let scale: Float = rate >= 1 ? 0 : 1 / (1 - rate)
+        precondition(count <= CounterRandom.maximumCount, "dropout over \(count) elements: at most 2^32 per node")
         return Kernel { f in
             let xp = f.floats(x), op = f.floats(out)
             if threshold == 0 {
@@ -17,11 +18,12 @@ enum DropoutKernels {
             let key = CounterRandom.key(seed: f.seed, step: f.step, stream: stream)
             parallel.splitElements(count) { r in
                 var i = r.lowerBound
-                // Eight lanes at a time: the same SplitMix64 arithmetic as `bits24`, lane-wise.
-                let lanes = SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7)
-                let keep = SIMD8<UInt32>(repeating: UInt32(threshold))
+                // Eight lanes at a time: the same arithmetic as the scalar `bits24`, lane-wise.
+                let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+                let keep = SIMD8<UInt32>(repeating: threshold)
                 while i + 8 <= r.upperBound {
-                    let bits = SIMD8<UInt32>(truncatingIfNeeded: CounterRandom.bits24(key: key, SIMD8<UInt64>(repeating: UInt64(i)) &+ lanes))
+                    let counters = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ lanes
+                    let bits = CounterRandom.bits24(key: key, counters)
                     let x = UnsafeRawPointer(xp + i).loadUnaligned(as: SIMD8<Float>.self) * scale
                     let y = SIMD8<Float>(repeating: 0).replacing(with: x, where: bits .>= keep)
                     UnsafeMutableRawPointer(op + i).storeBytes(of: y, as: SIMD8<Float>.self)

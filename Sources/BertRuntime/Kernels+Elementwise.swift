@@ -63,7 +63,7 @@ enum ElementwiseKernels {
         { x, _, out, n in for i in 0..<n { out[i] = x[i] * factor } }
     }
 
-    static let tanh: ChunkLoop = { x, _, out, n in mapFloat8(x, x, out, n) { v, _ in vectorTanh(v) } }
+    static let tanh: ChunkLoop = { x, _, out, n in mapLanes(x, x, out, n) { v, _ in vectorTanh(v) } }
 
     /// (dy, y) -> dy * (1 - y^2), with y = tanh(x).
     static let tanhGrad: ChunkLoop = { dy, y, out, n in for i in 0..<n { out[i] = dy[i] * (1 - y[i] * y[i]) } }
@@ -74,10 +74,10 @@ enum ElementwiseKernels {
     static func gelu(_ form: GeluApproximation) -> ChunkLoop {
         switch form {
         case .erf:
-            return { x, _, out, n in mapFloat8(x, x, out, n) { v, _ in v * vectorNormalCDF(v) } }
+            return { x, _, out, n in mapLanes(x, x, out, n) { v, _ in v * vectorNormalCDF(v) } }
         case .tanh:
             return { x, _, out, n in
-                mapFloat8(x, x, out, n) { v, _ in
+                mapLanes(x, x, out, n) { v, _ in
                     v / (1 + vectorExp(-2 * geluTanhScale * (v + 0.044715 * v * v * v)))
                 }
             }
@@ -93,13 +93,13 @@ enum ElementwiseKernels {
         switch form {
         case .erf:
             return { dy, x, out, n in
-                mapFloat8(dy, x, out, n) { g, v in
+                mapLanes(dy, x, out, n) { g, v in
                     g * (vectorNormalCDF(v) + v * vectorExp(-0.5 * v * v) * inverseSqrt2Pi)
                 }
             }
         case .tanh:
             return { dy, x, out, n in
-                mapFloat8(dy, x, out, n) { g, v in
+                mapLanes(dy, x, out, n) { g, v in
                     let e = vectorExp(-2 * geluTanhScale * (v + 0.044715 * v * v * v))
                     let s = 1 / (1 + e)
                     let du = geluTanhScale * (1 + 3 * 0.044715 * v * v)

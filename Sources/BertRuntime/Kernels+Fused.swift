@@ -79,8 +79,8 @@ enum FusedKernels {
                 for row in range {
                     let x = sp + row * keys, y = op + row * keys, m = bp + (row / (heads * queries)) * keys
                     for j in 0..<keys { y[j] = x[j] * factor + m[j] }
-                    let top = Float8(repeating: rowMax(y, keys))
-                    mapFloat8(y, y, y, keys) { v, _ in vectorExp(v - top) }
+                    let top = FloatLanes(repeating: rowMax(y, keys))
+                    mapLanes(y, y, y, keys) { v, _ in vectorExp(v - top) }
                     let inverse = 1 / rowSum(y, keys)
                     for j in 0..<keys { y[j] *= inverse }
                 }

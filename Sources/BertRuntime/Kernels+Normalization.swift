@@ -93,10 +93,11 @@ enum NormalizationKernels {
             let xp = f.floats(x), op = f.floats(out), sp = sums.pointer
             parallel.split(columns, work: rows * columns) { cols in
                 let (c0, n) = (cols.lowerBound, cols.count)
-                (sp + c0).update(repeating: 0, count: n)
+                let sums = sp + c0
+                sums.update(repeating: 0, count: n)
                 for row in 0..<rows {
                     let xr = xp + row * columns + c0
-                    for j in 0..<n { sp[c0 + j] += Double(xr[j]) }
+                    for j in 0..<n { sums[j] += Double(xr[j]) }
                 }
                 for j in cols { op[j] = Float(sp[j]) }
             }
