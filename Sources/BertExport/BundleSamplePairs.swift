@@ -29,10 +29,13 @@ public enum SamplePairs {
         return examples.prefix(limit).map { ($0.textA, $0.textB) }
     }
 
-    /// `--input FILE.tsv`, else the first `limit` MRPC dev pairs, else the built-in pairs.
+    /// `--input FILE.tsv`, else the first `limit` MRPC dev pairs (all of them when there are
+    /// fewer), else the built-in pairs.
     public static func resolve(input: String?, limit: Int = 64) throws -> (pairs: [(String, String?)], source: String) {
         if let input { return (try read(tsv: input), input) }
-        if let pairs = mrpcDev(limit: limit), !pairs.isEmpty { return (pairs, "first \(pairs.count) MRPC dev pairs") }
+        if let pairs = mrpcDev(limit: limit), !pairs.isEmpty {
+            return (pairs, pairs.count < limit ? "all \(pairs.count) MRPC dev pairs" : "first \(pairs.count) MRPC dev pairs")
+        }
         return (builtIn, "\(builtIn.count) built-in pairs")
     }
 

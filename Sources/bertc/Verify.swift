@@ -14,7 +14,7 @@ struct Verify: ParsableCommand {
             --model, runs the model and the bundle on the same pairs and requires bitwise identical \
             logits; with --onnx, runs the ONNX file under ONNX Runtime (the project venv's Python, \
             or $BERTC_PYTHON) and requires a max abs difference of at most 1e-5. Pairs: --input \
-            FILE.tsv, else the first 64 MRPC dev pairs when the data is found, else built-in pairs. \
+            FILE.tsv, else all 408 MRPC dev pairs when the data is found, else built-in pairs. \
             Exits non-zero when a check fails.
             """)
 
@@ -34,7 +34,7 @@ struct Verify: ParsableCommand {
     var json = false
 
     func run() throws {
-        let pairs = try SamplePairs.resolve(input: input, limit: 64)
+        let pairs = try SamplePairs.resolve(input: input, limit: .max)
         let report: VerificationReport
         do {
             report = try BundleVerification.run(bundle: URL(fileURLWithPath: bundle), model: model,
