@@ -3,8 +3,9 @@
 
 This machine's speed drifts by 10-20% within minutes, so two binaries timed one after the
 other can differ by more than the change under test. This runs the binaries in turn
-(A B A B ...) for several rounds, keeps each one's fastest round per op kind, and prints
-the ratios to the first binary: a change shows as the same ratio round after round.
+(A B A B ...) for several rounds, keeps each one's fastest time per op kind (and its best
+and mean step), and prints the ratios to the first binary: a real change shows as the same
+ratio round after round.
 
     tools/bench_ab.py OLD_BINARY NEW_BINARY [--config minilm-l6] [--mode train] \
         [--batch 32] [--seq 128] [--steps 5] [--rounds 3]
@@ -39,11 +40,12 @@ def main():
     rounds = []  # rounds[r][b] = report
     for r in range(args.rounds):
         rounds.append([bench(b, args) for b in args.binaries])
-        step = "  ".join(f"{rep['minMillisPerStep']:8.1f}" for rep in rounds[-1])
-        print(f"round {r + 1}: best ms/step  {step}", file=sys.stderr)
+        step = "  ".join(f"{rep['minMillisPerStep']:8.1f} / {rep['millisPerStep']:8.1f}" for rep in rounds[-1])
+        print(f"round {r + 1}: ms/step best / mean  {step}", file=sys.stderr)
 
     n = len(args.binaries)
     best_step = [min(rounds[r][b]["minMillisPerStep"] for r in range(args.rounds)) for b in range(n)]
+    mean_step = [sum(rounds[r][b]["millisPerStep"] for r in range(args.rounds)) / args.rounds for b in range(n)]
     ops = {}
     for r in range(args.rounds):
         for b in range(n):
@@ -65,6 +67,7 @@ def main():
         print(f"{label:<26}{cells}{ratios}")
 
     line("step (best)", best_step)
+    line("step (mean of rounds)", mean_step)
     for op, values in sorted(ops.items(), key=lambda kv: -kv[1][0]):
         if max(values) >= 0.05:
             line(op, values)

@@ -2,14 +2,16 @@
 """Inference latency of bertc against ONNX Runtime on bertc's own ONNX export, side by side in
 one run on this machine (2 threads each, sequence 128, batch 1 and 32, full attention mask).
 
-    .venv/bin/python tools/bench_vs_onnxruntime.py [--model DIR] [--steps N] [--out FILE.json]
+    .venv/bin/python tools/bench_vs_onnxruntime.py [--model DIR] [--steps N] [--rounds R] [--out FILE.json]
 
 The model is exported with `bertc export --format onnx` (checked by libonnx and compared with
 bertc before it is written). ONNX Runtime runs it with all graph optimisations on
 (ORT_ENABLE_ALL, which applies its own fusions), intra-op threads 2, inter-op 1. bertc runs
-`bertc bench --mode infer` on the same model. Both are timed after warm-up; the two alternate
-per batch size so machine noise hits both. Prints a table of milliseconds per batch and the
-ratio (ORT time / bertc time: above 1 means bertc is faster) and writes JSON.
+`bertc bench --mode infer` on the same model. Both are timed after warm-up and both report
+the median step (ORT's step times here, bertc's `medianMillisPerStep`). The two alternate for
+--rounds rounds per batch size, so a stall of the machine hits both, and the table gives the
+median over rounds of each side's median step and the ratio (ORT time / bertc time: above 1
+means bertc is faster); the JSON keeps every round.
 """
 import argparse
 import json
@@ -49,7 +51,7 @@ def bertc_ms(model, batch, seq, steps, warmup):
     out = subprocess.run([str(BERTC), "bench", str(model), "--model", str(model), "--mode", "infer",
                           "--batch", str(batch), "--seq", str(seq), "--steps", str(steps),
                           "--warmup", str(warmup), "--json"], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])["millisPerStep"]
+    return json.loads(out.stdout.strip().splitlines()[-1])["medianMillisPerStep"]
 
 
 def main():
@@ -58,6 +60,7 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--seq", type=int, default=128)
+    p.add_argument("--rounds", type=int, default=3, help="alternating ORT / bertc rounds per batch size")
     p.add_argument("--out", default=str(ROOT / ".build" / "bench" / "onnxruntime.json"))
     a = p.parse_args()
     if not BERTC.exists():
@@ -74,9 +77,13 @@ def main():
         rows = []
         for batch in (1, 32):
             steps = a.steps if batch > 1 else a.steps * 5
-            o = ort_ms(session, batch, a.seq, steps, a.warmup)
-            b = bertc_ms(a.model, batch, a.seq, steps, a.warmup)
-            rows.append({"batch": batch, "seq": a.seq, "onnxruntime_ms": o, "bertc_ms": b, "ratio": o / b})
+            ort_rounds, bertc_rounds = [], []
+            for _ in range(a.rounds):
+                ort_rounds.append(ort_ms(session, batch, a.seq, steps, a.warmup))
+                bertc_rounds.append(bertc_ms(a.model, batch, a.seq, steps, a.warmup))
+            o, b = statistics.median(ort_rounds), statistics.median(bertc_rounds)
+            rows.append({"batch": batch, "seq": a.seq, "onnxruntime_ms": o, "bertc_ms": b, "ratio": o / b,
+                         "onnxruntime_rounds_ms": ort_rounds, "bertc_rounds_ms": bertc_rounds})
     print(f"{'batch':>5} {'seq':>4} {'ORT ms':>9} {'bertc ms':>9} {'ORT/bertc':>9}")
     for r in rows:
         print(f"{r['batch']:>5} {r['seq']:>4} {r['onnxruntime_ms']:>9.1f} {r['bertc_ms']:>9.1f} {r['ratio']:>9.2f}")

@@ -62,6 +62,9 @@ public struct BenchmarkReport: Codable, Sendable {
     public var millisPerStep: Double
     /// Fastest single step, in milliseconds.
     public var minMillisPerStep: Double
+    /// Median step, in milliseconds: what onnxruntime_perf_test and ORT comparisons report,
+    /// and less moved than the mean by a step the machine stalled.
+    public var medianMillisPerStep: Double
     /// FLOPs of the compiled graph per step (GraphStatistics; the optimizer update not counted).
     public var flopsPerStep: Int
     /// `flopsPerStep` over the mean step time.
@@ -122,7 +125,7 @@ public enum Benchmark {
         return BenchmarkReport(
             mode: o.mode, batch: o.batch, seq: o.seq, steps: o.steps, warmup: o.warmup, threads: interpreter.threads,
             examplesPerSecond: mean > 0 ? Double(o.batch) / mean : 0, millisPerStep: mean * 1e3,
-            minMillisPerStep: (times.min() ?? 0) * 1e3, flopsPerStep: flops,
+            minMillisPerStep: (times.min() ?? 0) * 1e3, medianMillisPerStep: median(times) * 1e3, flopsPerStep: flops,
             gflops: mean > 0 ? Double(flops) / mean / 1e9 : 0, peakRSSBytes: peakResidentBytes(),
             arenaBytes: plan.arenaBytes, compileMillis: compiled.compileMillis, fusedOps: compiled.fusedOps,
             profile: interpreter.profile.map { opProfile($0, graph: graph) })
@@ -178,6 +181,14 @@ public enum Benchmark {
             "attention_mask": HostTensor(shape: [o.batch, o.seq], int32s: [Int32](repeating: 1, count: n)),
             "labels": HostTensor(shape: [o.batch], int32s: (0..<o.batch).map { _ in next(o.labels) }),
         ]
+    }
+
+    /// The median of `values` (the mean of the middle two for an even count; 0 when empty).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
     /// Peak resident set size of this process in bytes (ru_maxrss is in kilobytes on Linux).

@@ -45,8 +45,8 @@ struct Bench: ParsableCommand {
         let report = try Benchmark.run(bertConfig, options: options, parameters: weights, progress: note)
         if json { try printJSON(report); return }
         print("\(config) \(mode.rawValue), batch \(batch), seq \(seq), \(report.threads) threads, \(steps) steps after \(warmup) warm-up:")
-        print(String(format: "  %.2f examples/s, %.1f ms/step (best %.1f), %.1f GFLOP/s, peak RSS %.0f MB, arena %.0f MB",
-                     report.examplesPerSecond, report.millisPerStep, report.minMillisPerStep, report.gflops,
+        print(String(format: "  %.2f examples/s, %.1f ms/step (median %.1f, best %.1f), %.1f GFLOP/s, peak RSS %.0f MB, arena %.0f MB",
+                     report.examplesPerSecond, report.millisPerStep, report.medianMillisPerStep, report.minMillisPerStep, report.gflops,
                      Double(report.peakRSSBytes) / 1e6, Double(report.arenaBytes) / 1e6))
         if let ops = report.profile {
             print("  op                       nodes   ms/step  share")

@@ -23,8 +23,16 @@ final class BenchmarkTests: XCTestCase {
             XCTAssertEqual(profile.map(\.millisPerStep), profile.map(\.millisPerStep).sorted(by: >), "most expensive first")
             XCTAssertGreaterThan(report.examplesPerSecond, 0)
             XCTAssertEqual(report.steps, 2)
+            XCTAssertLessThanOrEqual(report.minMillisPerStep, report.medianMillisPerStep)
         }
         let plain = try Benchmark.run(config, options: BenchmarkOptions(mode: .infer, batch: 2, seq: 8, steps: 1, warmup: 0))
         XCTAssertNil(plain.profile)
+    }
+
+    func testMedian() {
+        XCTAssertEqual(Benchmark.median([3, 1, 2]), 2)
+        XCTAssertEqual(Benchmark.median([4, 1, 3, 2]), 2.5)
+        XCTAssertEqual(Benchmark.median([7]), 7)
+        XCTAssertEqual(Benchmark.median([]), 0)
     }
 }
