@@ -1,15 +1,17 @@
 // Sixteen floats as two 8-lane halves, for the transcendental functions in VectorFunctions.
 //
-// Every operation is done on both halves, one instruction after the other. A polynomial
-// evaluated by Horner's rule is one long chain of dependent multiply-adds. With two
-// independent chains interleaved, the core overlaps them, and GELU runs about 1.2x faster
-// on AMD Zen 3. `SIMD16<Float>` should give the same code, but under `-Ounchecked` LLVM
-// splits it into 4-lane pieces and spills them to the stack.
+// Every operation is done on both halves. A polynomial evaluated by Horner's rule is one long
+// chain of dependent multiply-adds, so one 8-lane chain leaves the core waiting on latency;
+// two independent chains give it work to overlap. (`SIMD16<Float>` should give the same code,
+// but under `-Ounchecked` LLVM splits it into 4-lane pieces and spills them to the stack.)
 //
-// `multiplyAdd` fuses a * b + c into one rounding where the build targets a CPU with FMA
-// (`tools/swift-flags.sh` defines BERTC_FMA then). That shortens each chain again, to about
-// 1.7x the speed of one 8-lane chain. Without BERTC_FMA it is the separate multiply and add,
-// since a fused multiply-add on a CPU without one becomes a library call per lane.
+// `multiplyAdd` fuses a * b + c into one instruction and one rounding where the build targets
+// a CPU with FMA (`tools/swift-flags.sh` defines BERTC_FMA then), which shortens every link of
+// the chain. Without BERTC_FMA it is a separate multiply and add, bit for bit what one 8-lane
+// chain computed before; a fused multiply-add on a CPU without FMA would be a library call
+// per lane.
+// Measured on AMD Zen 3 (tools/bench_ab.py, bert-tiny training): GELU 1.5x and its gradient
+// 1.3x faster with both, against one 8-lane chain without FMA.
 
 typealias Float8 = SIMD8<Float>
 typealias Mask8 = SIMDMask<SIMD8<Int32>>
