@@ -48,10 +48,6 @@ struct FloatLanes {
         FloatLanes(low.replacing(with: other.low, where: mask.low), high.replacing(with: other.high, where: mask.high))
     }
 
-    @inline(__always) func replacing(with value: Float, where mask: LaneMask) -> FloatLanes {
-        FloatLanes(low.replacing(with: value, where: mask.low), high.replacing(with: value, where: mask.high))
-    }
-
     @inline(__always) mutating func replace(with value: Float, where mask: LaneMask) {
         low.replace(with: value, where: mask.low)
         high.replace(with: value, where: mask.high)
