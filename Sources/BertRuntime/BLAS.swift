@@ -1,4 +1,5 @@
-// The one file that talks to BLAS (OpenBLAS's CBLAS). Everything else calls `BLAS.sgemm`.
+// The one file that talks to BLAS (OpenBLAS's CBLAS). Everything else calls `BLAS.sgemm`,
+// which also runs products with a packed weight on bertc's own `Gemm`.
 //
 // OpenBLAS always runs single-threaded here: a large product is split into blocks of rows
 // (or columns) of the result, one single-threaded sgemm per block on the runtime's own
@@ -7,7 +8,6 @@
 // with OpenBLAS kept at one thread its workers never wake. Each result element is computed by
 // the same kernel over the same k order whichever block it falls in.
 import CBLAS
-import Dispatch
 
 /// Single-precision matrix products through OpenBLAS.
 enum BLAS {
@@ -22,7 +22,7 @@ enum BLAS {
     static let smallProduct = 1 << 22
 
     /// Sets the thread count large products are split across. Call it outside any
-    /// `concurrentPerform` body: the runtime never runs BLAS and its own threads at once.
+    /// `WorkerPool` job: the runtime never runs BLAS and its own threads at once.
     static func setThreads(_ n: Int) {
         requestedThreads = n
     }
@@ -59,7 +59,7 @@ enum BLAS {
         // Our own threads, each a single-threaded sgemm on a block of rows (or columns) of c.
         let splitRows = m >= n
         let extent = splitRows ? m : n
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        WorkerPool.shared.perform(iterations: parts) { p in
             let start = extent * p / parts / splitQuantum * splitQuantum
             let end = p == parts - 1 ? extent : extent * (p + 1) / parts / splitQuantum * splitQuantum
             guard end > start else { return }
@@ -71,6 +71,34 @@ enum BLAS {
                 cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(end - start), blasint(k), 1,
                             a, blasint(lda), b + (transposeB ? start * ldb : start), blasint(ldb),
                             beta, c + start, blasint(ldc))
+            }
+        }
+    }
+
+    /// `c = a B (+ c when accumulate)` with B packed once (`PackedMatrix`, [k, n]) for
+    /// `Gemm`; a is [m, k] with rows `lda` apart. Split across threads like `sgemm`: by rows
+    /// of c, or by columns at whole 16-column panels.
+    static func sgemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
+                      c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let n = packed.n
+        if m == 0 || n == 0 { return }
+        let parts = m * n * packed.k < smallProduct ? 1 : min(requestedThreads, max(m, n) / splitQuantum)
+        guard parts > 1 else {
+            Gemm.multiply(m: m, a: a, lda: lda, packed: packed, columns: 0..<n, c: c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        let splitRows = m >= n
+        let extent = splitRows ? m : n
+        WorkerPool.shared.perform(iterations: parts) { p in
+            let start = extent * p / parts / splitQuantum * splitQuantum
+            let end = p == parts - 1 ? extent : extent * (p + 1) / parts / splitQuantum * splitQuantum
+            guard end > start else { return }
+            if splitRows {
+                Gemm.multiply(m: end - start, a: a + start * lda, lda: lda, packed: packed, columns: 0..<n,
+                              c: c + start * ldc, ldc: ldc, accumulate: accumulate)
+            } else {
+                Gemm.multiply(m: m, a: a, lda: lda, packed: packed, columns: start..<end, c: c + start, ldc: ldc,
+                              accumulate: accumulate)
             }
         }
     }

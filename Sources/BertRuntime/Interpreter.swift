@@ -68,12 +68,15 @@ public final class Interpreter {
 
         let parallel = Parallel(threads: self.threads, minimumWork: minimumParallelWork)
         let shapes = self.shapes
+        let isParameter = Set(graph.parameters)
+        let packsWeights = Gemm.isAvailable && !outputs.contains { $0.gradientOf != nil }
         kernels = graph.nodes.enumerated().map { i, node in
             let site = KernelSite(node: graph.nodeName(i), op: node.op, inputs: node.inputs, outputs: node.outputs,
                                   inputShapes: node.inputs.map { shapes[$0] }, outputShapes: node.outputs.map { shapes[$0] },
                                   inputTypes: node.inputs.map { graph.values[$0].type.dtype },
                                   outputTypes: node.outputs.map { graph.values[$0].type.dtype },
-                                  parallel: parallel)
+                                  parallel: parallel, inputIsParameter: node.inputs.map { isParameter.contains($0) },
+                                  packsWeights: packsWeights)
             return node.op.kernel(at: site)
         }
         bindArena()
@@ -113,7 +116,7 @@ public final class Interpreter {
         if let gradients, gradients !== checkedGradients { try check(gradients) }
         for v in graph.inputs { try copyIn(v, inputs) }
 
-        try runKernels(seed: seed, step: step)
+        try runKernels(seed: seed, step: step, parameters: parameters)
 
         var results: [String: HostTensor] = [:]
         for (k, output) in outputs.enumerated() {
@@ -131,9 +134,9 @@ public final class Interpreter {
     }
 
     /// Runs every node's kernel on the arena as it stands (inputs already copied in).
-    func runKernels(seed: UInt64, step: Int) throws {
+    func runKernels(seed: UInt64, step: Int, parameters: ParameterStore) throws {
         BLAS.setThreads(threads)
-        let frame = KernelFrame(addresses: addresses, seed: seed, step: step)
+        let frame = KernelFrame(addresses: addresses, seed: seed, step: step, parameters: parameters)
         if profile != nil {
             for (i, kernel) in kernels.enumerated() {
                 let start = DispatchTime.now().uptimeNanoseconds

@@ -7,6 +7,8 @@ struct KernelFrame {
     let addresses: UnsafeMutablePointer<UnsafeMutableRawPointer>
     let seed: UInt64
     let step: Int
+    /// The store the parameters are read from, for kernels that use packed weights.
+    let parameters: ParameterStore
 
     @inline(__always) func floats(_ v: ValueID) -> UnsafeMutablePointer<Float> {
         addresses[v].assumingMemoryBound(to: Float.self)
@@ -36,6 +38,12 @@ struct KernelSite {
     let inputTypes: [DType]
     let outputTypes: [DType]
     let parallel: Parallel
+    /// Whether each input is a parameter (read from the bound `ParameterStore`).
+    let inputIsParameter: [Bool]
+    /// Whether products with a parameter may use the store's packed copy: set for plans
+    /// that leave the parameters unchanged between runs (no gradient outputs) on builds
+    /// with `Gemm`.
+    let packsWeights: Bool
 
     /// Element count of input `i`.
     func inputCount(_ i: Int) -> Int { inputShapes[i].reduce(1, *) }

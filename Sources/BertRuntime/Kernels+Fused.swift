@@ -13,6 +13,17 @@ enum FusedKernels {
         let n = site.inputShapes[1][0]
         let rows = site.outputCount(0) / max(n, 1)
         let parallel = site.parallel
+        // In plans that leave the weights unchanged between runs, w is packed once.
+        let packed = site.packsWeights && site.inputIsParameter[1]
+        let product = { (f: KernelFrame, accumulate: Bool) in
+            if packed {
+                BLAS.sgemm(m: rows, a: f.floats(x), lda: k, packed: f.parameters.packedTransposed(f.floats(w), n: n, k: k),
+                           c: f.floats(out), ldc: n, accumulate: accumulate)
+            } else {
+                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: k,
+                           a: f.floats(x), lda: k, b: f.floats(w), ldb: k, c: f.floats(out), ldc: n, beta: accumulate ? 1 : 0)
+            }
+        }
         switch activation {
         case .identity:
             return Kernel { f in
@@ -20,15 +31,13 @@ enum FusedKernels {
                 parallel.split(rows, work: rows * n) { range in
                     for row in range { (op + row * n).update(from: bp, count: n) }
                 }
-                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: k,
-                           a: f.floats(x), lda: k, b: f.floats(w), ldb: k, c: op, ldc: n, beta: 1)
+                product(f, true)
             }
         case .gelu(let form):
             let gelu = ElementwiseKernels.gelu(form)
             return Kernel { f in
                 let bp = f.floats(b), op = f.floats(out)
-                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: k,
-                           a: f.floats(x), lda: k, b: f.floats(w), ldb: k, c: op, ldc: n)
+                product(f, false)
                 parallel.split(rows, work: rows * n) { range in
                     for row in range {
                         let r = op + row * n

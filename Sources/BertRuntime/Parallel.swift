@@ -1,4 +1,3 @@
-import Dispatch
 
 /// How kernels split work across threads. Work is split into contiguous ranges of rows (or of
 /// columns, for reductions over rows), and every output element is computed by the same
@@ -18,7 +17,7 @@ struct Parallel {
             body(0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        WorkerPool.shared.perform(iterations: parts) { p in
             body((count * p / parts)..<(count * (p + 1) / parts))
         }
     }

@@ -1,5 +1,6 @@
 import BertGraph
 import BertPasses
+import Foundation
 
 /// All parameters of a model in one contiguous, 64-byte aligned Float buffer, each at a fixed
 /// element range (its slot) in the order of `specs`. The interpreter reads parameters in place;
@@ -13,6 +14,12 @@ public final class ParameterStore {
 
     private var slots: [String: (range: Range<Int>, shape: [Int])] = [:]
     private let storage: UnsafeMutablePointer<Float>
+
+    /// Weights packed for `Gemm` by inference plans, by element offset in the buffer. Every
+    /// call that can change the parameters empties it; interpreters of any plan bound to this
+    /// store share it.
+    private var packed: [Int: PackedMatrix] = [:]
+    private let packedLock = NSLock()
 
     /// A zero-filled store with one slot per spec, in order. Names must be unique.
     public init(specs: [(name: String, shape: [Int])]) {
@@ -55,7 +62,8 @@ public final class ParameterStore {
 
     /// Calls `body` with the whole buffer (all slots, `count` elements).
     public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        try body(UnsafeMutableBufferPointer(start: storage, count: count))
+        dropPacked()
+        return try body(UnsafeMutableBufferPointer(start: storage, count: count))
     }
 
     /// Copies `t` into the slot of `name`; the shapes must match exactly.
@@ -63,6 +71,7 @@ public final class ParameterStore {
         guard let (range, shape) = slots[name] else { throw RuntimeError.missingParameter(name: name) }
         guard shape == t.shape else { throw RuntimeError.parameterShapeMismatch(name: name, expected: shape, got: t.shape) }
         guard let floats = t.floats else { throw RuntimeError.parameterTypeMismatch(name: name, got: t.dtype) }
+        dropPacked()
         floats.withUnsafeBufferPointer { src in
             (storage + range.lowerBound).update(from: src.baseAddress!, count: range.count)
         }
@@ -76,11 +85,13 @@ public final class ParameterStore {
 
     /// Sets every element of every slot to zero.
     public func zero() {
+        dropPacked()
         storage.update(repeating: 0, count: count)
     }
 
     /// Copies every slot from `other`, which must have the same layout (names and shapes).
     public func copy(from other: ParameterStore) throws {
+        dropPacked()
         for name in names {
             guard let theirs = other.slots[name] else { throw RuntimeError.missingParameter(name: name) }
             let mine = slots[name]!
@@ -94,5 +105,26 @@ public final class ParameterStore {
     /// The address of the first element of `name`'s slot (valid while the store lives).
     func baseAddress(_ name: String) -> UnsafeMutablePointer<Float>? {
         slots[name].map { storage + $0.range.lowerBound }
+    }
+
+    /// The weight [n, k] whose first element is at `weight` (inside this store), packed as the
+    /// right-hand operand of `x w^T`; packed on first use after each change to the store.
+    func packedTransposed(_ weight: UnsafePointer<Float>, n: Int, k: Int) -> PackedMatrix {
+        let offset = weight - UnsafePointer(storage)
+        precondition(offset >= 0 && offset + n * k <= count, "a packed weight must lie inside its store")
+        packedLock.lock()
+        defer { packedLock.unlock() }
+        if let matrix = packed[offset], matrix.k == k, matrix.n == n { return matrix }
+        let matrix = PackedMatrix(k: k, n: n)
+        matrix.pack(weight, ldb: k, transposed: true)
+        packed[offset] = matrix
+        return matrix
+    }
+
+    /// Forgets every packed weight (the parameters are about to change).
+    private func dropPacked() {
+        packedLock.lock()
+        if !packed.isEmpty { packed.removeAll() }
+        packedLock.unlock()
     }
 }

@@ -1,4 +1,4 @@
-import Dispatch
+import BertRuntime
 import Foundation
 
 // AdamW over all parameters at once. Parameters, gradients and the moments m and v are four
@@ -11,7 +11,7 @@ import Foundation
 //     p  = p (1 - lr * rate * decay[i]) - stepSize * m / (sqrt(v) * vScale + eps)
 //
 // The three update rules differ only in the scalars (see `scalars(lr:t:)`), so one loop
-// serves them all. The pass runs in fixed chunks with `concurrentPerform`; the only
+// serves them all. The pass runs in fixed chunks on `WorkerPool`; the only
 // reduction (the global gradient norm) sums per-chunk partials in chunk order, so results do
 // not depend on the number of threads.
 
@@ -158,7 +158,7 @@ public final class AdamW {
         var partials = [Double](repeating: 0, count: chunks)
         partials.withUnsafeMutableBufferPointer { out in
             let out = out
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            WorkerPool.shared.perform(iterations: chunks) { c in
                 // Four running sums (element i goes to sum i % 4) break the add dependency chain.
                 var sums = SIMD4<Double>()
                 var i = c * Self.chunk
@@ -224,7 +224,7 @@ public final class AdamW {
             m.withUnsafeMutableBufferPointer { m in
                 v.withUnsafeMutableBufferPointer { v in
                     let (m, v, mask, p, g) = (m.baseAddress!, v.baseAddress!, mask.baseAddress!, parameters.baseAddress!, gradients.baseAddress!)
-                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    WorkerPool.shared.perform(iterations: chunks) { c in
                         let start = c * Self.chunk
                         Self.updateChunk(p + start, g + start, m + start, v + start, mask + start,
                                          count: min(count, start + Self.chunk) - start, k)

@@ -1,0 +1,249 @@
+// bertc's own single-precision GEMM, for products with a weight that stays the same from
+// run to run: the linear layers of inference plans. Needs fused multiply-add in hardware
+// (builds with BERTC_FMA); elsewhere OpenBLAS runs every product.
+//
+// The classic blocked layout (Goto and van de Geijn; BLIS): k is cut into blocks of at most
+// `maxDepth`; the weight is packed once per k block into panels of 16 columns
+// (`PackedMatrix`), and kept until the parameters change; the activations are packed per
+// call into panels of 6 rows; a 6 x 16 micro-kernel keeps its tile of c in twelve 8-lane
+// registers while it runs down one pair of panels. Its inner loop compiles to two loads, six
+// broadcasts and twelve fused multiply-adds per step of k.
+//
+// Why: OpenBLAS's CBLAS packs both operands on every call. With batch-1 inputs (128 rows)
+// packing the weight is a large part of each product: `perf` put OpenBLAS's packing at 13%
+// of a MiniLM-L6 batch-1 step. On its own, unpacked, this kernel runs at OpenBLAS's speed
+// (within the noise of this machine, 0.9-1.1x by shape), so training keeps OpenBLAS.
+//
+// Each element of c is the same sequence of fused multiply-adds over the same k blocks
+// (each block summed from zero, then added to c) whichever tile, row block, column panel or
+// thread it falls in, so results do not depend on the split.
+
+typealias Lane8 = SIMD8<Float>
+
+@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> Lane8 {
+    UnsafeRawPointer(p).loadUnaligned(as: Lane8.self)
+}
+
+@inline(__always) private func store8(_ v: Lane8, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lane8.self)
+}
+
+enum Gemm {
+    /// Rows of c per micro-tile.
+    static let tileRows = 6
+    /// Columns of c per micro-tile.
+    static let tileColumns = 16
+    /// The longest k block: one 16-column panel of b (24 KB at 384) stays in L1 while the
+    /// kernel streams 6-row panels of a past it.
+    static let maxDepth = 384
+    /// Rows of a packed at a time (a multiple of `tileRows`; 108 KB at k block 384, in L2).
+    static let rowBlock = 72
+    /// Columns of c computed per pass over a block of a (a multiple of `tileColumns`).
+    static let columnBlock = 4096
+
+    /// Whether this build has the kernel: it needs fused multiply-add in hardware.
+    static var isAvailable: Bool {
+        #if BERTC_FMA
+        true
+        #else
+        false
+        #endif
+    }
+
+    /// The k blocks a product of depth `k` is cut into: equal lengths of at most `maxDepth`.
+    static func depthBlocks(_ k: Int) -> [Range<Int>] {
+        let count = (k + maxDepth - 1) / maxDepth
+        return (0..<count).map { i in (k * i / count)..<(k * (i + 1) / count) }
+    }
+
+    /// `c = a B[:, columns] (+ c when accumulate)` on the calling thread: a is [m, k] with
+    /// rows `lda` apart, B the packed [k, n], c [m, columns.count] with rows `ldc` apart.
+    /// `columns` starts at a whole panel.
+    static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
+                         columns: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        precondition(columns.lowerBound % tileColumns == 0, "a packed matrix is split at whole panels")
+        for (index, block) in packed.blocks.enumerated() {
+            let panels = packed.storage + packed.blockOffsets[index] + columns.lowerBound * block.count
+            for j0 in stride(from: 0, to: columns.count, by: columnBlock) {
+                let nc = min(columnBlock, columns.count - j0)
+                multiplyPacked(m: m, n: nc, depth: block, a: a, lda: lda, packedB: panels + j0 * block.count, c: c + j0, ldc: ldc,
+                               accumulate: accumulate || index > 0)
+            }
+        }
+    }
+
+    /// One k block against b's packed panels (`n` columns, panel after panel, each
+    /// `depth.count` x 16): packs a in row blocks and runs the micro-kernel over every tile.
+    private static func multiplyPacked(m: Int, n: Int, depth: Range<Int>, a: UnsafePointer<Float>, lda: Int,
+                                       packedB: UnsafePointer<Float>,
+                                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let kc = depth.count
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: kc * rowBlock)
+        defer { packedA.deallocate() }
+        var edge = (Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8())
+        for i0 in stride(from: 0, to: m, by: rowBlock) {
+            let mc = min(rowBlock, m - i0)
+            for ir in stride(from: 0, to: mc, by: tileRows) {
+                packPanelA(a, lda, rows: (i0 + ir)..<(i0 + min(mc, ir + tileRows)), depth: depth,
+                           into: packedA + ir * kc)
+            }
+            for jr in stride(from: 0, to: n, by: tileColumns) {
+                let nr = min(tileColumns, n - jr)
+                let panelB = packedB + jr * kc
+                for ir in stride(from: 0, to: mc, by: tileRows) {
+                    let mr = min(tileRows, mc - ir)
+                    let tile = c + (i0 + ir) * ldc + jr
+                    if mr == tileRows && nr == tileColumns {
+                        kernel(kc, packedA + ir * kc, panelB, tile, ldc, accumulate)
+                    } else {
+                        withUnsafeMutableBytes(of: &edge) { raw in
+                            let scratch = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+                            kernel(kc, packedA + ir * kc, panelB, scratch, tileColumns, false)
+                            for r in 0..<mr {
+                                let row = tile + r * ldc, sums = scratch + r * tileColumns
+                                for j in 0..<nr { row[j] = accumulate ? sums[j] + row[j] : sums[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The micro-kernel: c[6, 16] = (packed a panel) x (packed b panel) (+ c), where the a
+    /// panel holds 6 values and the b panel 16 per step of k.
+    @inline(__always)
+    private static func kernel(_ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+        var c00 = Lane8(), c01 = Lane8(), c10 = Lane8(), c11 = Lane8(), c20 = Lane8(), c21 = Lane8()
+        var c30 = Lane8(), c31 = Lane8(), c40 = Lane8(), c41 = Lane8(), c50 = Lane8(), c51 = Lane8()
+        var pa = a, pb = b
+        for _ in 0..<k {
+            let b0 = load8(pb), b1 = load8(pb + 8)
+            var x = Lane8(repeating: pa[0]); c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+            x = Lane8(repeating: pa[1]); c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            x = Lane8(repeating: pa[2]); c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            x = Lane8(repeating: pa[3]); c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            x = Lane8(repeating: pa[4]); c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            x = Lane8(repeating: pa[5]); c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            pa += 6
+            pb += 16
+        }
+        let c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc
+        if accumulate {
+            c00 += load8(c); c01 += load8(c + 8)
+            c10 += load8(c1); c11 += load8(c1 + 8)
+            c20 += load8(c2); c21 += load8(c2 + 8)
+            c30 += load8(c3); c31 += load8(c3 + 8)
+            c40 += load8(c4); c41 += load8(c4 + 8)
+            c50 += load8(c5); c51 += load8(c5 + 8)
+        }
+        store8(c00, c); store8(c01, c + 8)
+        store8(c10, c1); store8(c11, c1 + 8)
+        store8(c20, c2); store8(c21, c2 + 8)
+        store8(c30, c3); store8(c31, c3 + 8)
+        store8(c40, c4); store8(c41, c4 + 8)
+        store8(c50, c5); store8(c51, c5 + 8)
+    }
+
+    /// Packs rows `rows` (at most 6) of a [m, k] over `depth` as one panel: 6 values per step
+    /// of k, rows past the end of a as zeros.
+    private static func packPanelA(_ a: UnsafePointer<Float>, _ lda: Int, rows: Range<Int>, depth: Range<Int>,
+                                   into panel: UnsafeMutablePointer<Float>) {
+        let kc = depth.count
+        if rows.count == tileRows {
+            let r0 = a + rows.lowerBound * lda + depth.lowerBound
+            let r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda
+            var d = panel
+            for p in 0..<kc {
+                d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
+                d += 6
+            }
+            return
+        }
+        for r in 0..<tileRows {
+            if r < rows.count {
+                let source = a + (rows.lowerBound + r) * lda + depth.lowerBound
+                for p in 0..<kc { panel[p * 6 + r] = source[p] }
+            } else {
+                for p in 0..<kc { panel[p * 6 + r] = 0 }
+            }
+        }
+    }
+
+    /// Packs columns `columns` (at most 16) of b' over `depth` as one panel: 16 values per
+    /// step of k, columns past the end of b as zeros.
+    fileprivate static func packPanelB(_ b: UnsafePointer<Float>, _ ldb: Int, transposed: Bool, depth: Range<Int>,
+                           columns: Range<Int>, into panel: UnsafeMutablePointer<Float>) {
+        let kc = depth.count
+        if !transposed {
+            // b is [k, n]: the panel's 16 values at each k are adjacent in memory.
+            var source = b + depth.lowerBound * ldb + columns.lowerBound, d = panel
+            if columns.count == tileColumns {
+                for _ in 0..<kc {
+                    store8(load8(source), d)
+                    store8(load8(source + 8), d + 8)
+                    d += 16
+                    source += ldb
+                }
+            } else {
+                for _ in 0..<kc {
+                    for j in 0..<tileColumns { d[j] = j < columns.count ? source[j] : 0 }
+                    d += 16
+                    source += ldb
+                }
+            }
+        } else {
+            // b is [n, k]: sixteen rows of b become the panel's columns.
+            for j in 0..<tileColumns {
+                if j < columns.count {
+                    let source = b + (columns.lowerBound + j) * ldb + depth.lowerBound
+                    for p in 0..<kc { panel[p * 16 + j] = source[p] }
+                } else {
+                    for p in 0..<kc { panel[p * 16 + j] = 0 }
+                }
+            }
+        }
+    }
+
+    static func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
+}
+
+/// A right-hand operand packed once into the GEMM's panels, for products that reuse it:
+/// b' [k, n] cut into the k blocks of `Gemm.depthBlocks(k)`, each block stored as its
+/// 16-column panels.
+final class PackedMatrix {
+    let k: Int
+    let n: Int
+    let blocks: [Range<Int>]
+    /// Where each k block's panels start in `storage`.
+    let blockOffsets: [Int]
+    let storage: UnsafeMutablePointer<Float>
+
+    init(k: Int, n: Int) {
+        self.k = k
+        self.n = n
+        blocks = Gemm.depthBlocks(k)
+        let width = Gemm.roundUp(n, Gemm.tileColumns)
+        var offsets: [Int] = [], total = 0
+        for block in blocks {
+            offsets.append(total)
+            total += block.count * width
+        }
+        blockOffsets = offsets
+        storage = .allocate(capacity: max(total, 1))
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Packs b (`transposed`: b is [n, k], as a linear layer's weight is) into the panels.
+    func pack(_ b: UnsafePointer<Float>, ldb: Int, transposed: Bool) {
+        for (index, block) in blocks.enumerated() {
+            for j0 in stride(from: 0, to: n, by: Gemm.tileColumns) {
+                Gemm.packPanelB(b, ldb, transposed: transposed, depth: block,
+                                columns: j0..<min(n, j0 + Gemm.tileColumns),
+                                into: storage + blockOffsets[index] + j0 * block.count)
+            }
+        }
+    }
+}

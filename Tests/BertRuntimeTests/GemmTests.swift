@@ -1,0 +1,126 @@
+// bertc's own GEMM against a float64 product, and the properties the runtime relies on: any
+// split of c gives the same bits, and a store repacks a weight after every change.
+import BertGraph
+@testable import BertRuntime
+import XCTest
+
+final class GemmTests: XCTestCase {
+    /// Deterministic values in [-1, 1).
+    private func values(_ count: Int, seed: UInt64) -> [Float] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Float(random.next() >> 40) / Float(1 << 23) - 1 }
+    }
+
+    /// c = a b' (+ c0) in float64, with b stored [k, n] or, transposed, [n, k].
+    private func reference(transposeB: Bool, m: Int, n: Int, k: Int, a: [Float], lda: Int,
+                           b: [Float], ldb: Int, c0: [Float], ldc: Int, accumulate: Bool) -> (value: [Double], scale: [Double]) {
+        var value = [Double](repeating: 0, count: m * ldc), scale = value
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = accumulate ? Double(c0[i * ldc + j]) : 0, magnitude = abs(sum)
+                for p in 0..<k {
+                    let product = Double(a[i * lda + p]) * Double(transposeB ? b[j * ldb + p] : b[p * ldb + j])
+                    sum += product
+                    magnitude += abs(product)
+                }
+                value[i * ldc + j] = sum
+                scale[i * ldc + j] = magnitude
+            }
+        }
+        return (value, scale)
+    }
+
+    /// Runs `Gemm.multiply` on `x` [m, k] against `packed` in the column ranges `parts`
+    /// (each starting at a whole panel), each range split further into the row ranges `rows`.
+    private func product(_ x: [Float], lda: Int, _ packed: PackedMatrix, m: Int, c0: [Float], ldc: Int,
+                         accumulate: Bool, parts: [Range<Int>], rows: [Range<Int>]) -> [Float] {
+        var c = c0
+        x.withUnsafeBufferPointer { xp in
+            c.withUnsafeMutableBufferPointer { cp in
+                for columns in parts {
+                    for rowRange in rows {
+                        Gemm.multiply(m: rowRange.count, a: xp.baseAddress! + rowRange.lowerBound * lda, lda: lda,
+                                      packed: packed, columns: columns,
+                                      c: cp.baseAddress! + rowRange.lowerBound * ldc + columns.lowerBound, ldc: ldc,
+                                      accumulate: accumulate)
+                    }
+                }
+            }
+        }
+        return c
+    }
+
+    /// Both layouts of the packed operand, edge tiles in both directions (m = 13, n = 37),
+    /// k within one depth block and across three, padded leading dimensions, with and
+    /// without accumulation; each element within 1e-6 of the sum of its |a b| terms (float32
+    /// rounding over k < 1,000 multiply-adds stays well inside), padding of c untouched.
+    func testMatchesFloat64Product() {
+        let (m, n) = (13, 37)
+        for k in [5, 2 * Gemm.maxDepth + 31] {
+            for transposeB in [false, true] {
+                let lda = k + 3, ldb = (transposeB ? k : n) + 5, ldc = n + 2
+                let a = values(m * lda, seed: 1), b = values((transposeB ? n : k) * ldb, seed: 2)
+                let packed = PackedMatrix(k: k, n: n)
+                b.withUnsafeBufferPointer { packed.pack($0.baseAddress!, ldb: ldb, transposed: transposeB) }
+                for accumulate in [false, true] {
+                    let c0 = values(m * ldc, seed: 3)
+                    let c = product(a, lda: lda, packed, m: m, c0: c0, ldc: ldc, accumulate: accumulate,
+                                    parts: [0..<n], rows: [0..<m])
+                    let want = reference(transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                                         c0: c0, ldc: ldc, accumulate: accumulate)
+                    let label = "k \(k) transposeB \(transposeB) accumulate \(accumulate)"
+                    for i in 0..<m {
+                        for j in 0..<ldc {
+                            let index = i * ldc + j
+                            if j >= n {
+                                XCTAssertEqual(c[index], c0[index], "padding of c was written: \(label)")
+                                continue
+                            }
+                            let error = abs(Double(c[index]) - want.value[index])
+                            XCTAssertLessThanOrEqual(error, 1e-6 * max(want.scale[index], 1), "c[\(i), \(j)], \(label)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Splitting c by rows (at any row, not only at tile edges) or by columns at a panel
+    /// gives the same bits as one call: what makes results independent of the thread count.
+    func testSplitsGiveTheSameBits() {
+        let (m, n, k) = (29, 48, Gemm.maxDepth + 100)
+        let x = values(m * k, seed: 4), w = values(n * k, seed: 5), c0 = values(m * n, seed: 6)
+        let packed = PackedMatrix(k: k, n: n)
+        w.withUnsafeBufferPointer { packed.pack($0.baseAddress!, ldb: k, transposed: true) }
+        for accumulate in [false, true] {
+            let whole = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate, parts: [0..<n], rows: [0..<m])
+            let byColumns = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate,
+                                    parts: [0..<16, 16..<n], rows: [0..<m])
+            let byRows = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate,
+                                 parts: [0..<n], rows: [0..<7, 7..<20, 20..<m])
+            XCTAssertEqual(byColumns, whole, "split at a panel, accumulate \(accumulate)")
+            XCTAssertEqual(byRows, whole, "split by rows, accumulate \(accumulate)")
+        }
+    }
+
+    /// A store hands out a weight's packed copy until the weight changes, then packs it anew.
+    func testStoreRepacksAfterAnyChange() throws {
+        let store = ParameterStore(specs: [("w", [3, 2])])
+        try store.set("w", HostTensor(shape: [3, 2], floats: [1, 2, 3, 4, 5, 6]))
+        let base = try XCTUnwrap(store.baseAddress("w"))
+        let first = store.packedTransposed(base, n: 3, k: 2)
+        XCTAssertTrue(store.packedTransposed(base, n: 3, k: 2) === first, "unchanged store: packed once")
+        // Packed as b' = w^T [2, 3], one panel: value (p, j) at p * 16 + j.
+        XCTAssertEqual([first.storage[0], first.storage[1], first.storage[2], first.storage[16]], [1, 3, 5, 2])
+
+        try store.set("w", HostTensor(shape: [3, 2], floats: [6, 5, 4, 3, 2, 1]))
+        let second = store.packedTransposed(base, n: 3, k: 2)
+        XCTAssertFalse(second === first, "set: packed anew")
+        XCTAssertEqual([second.storage[0], second.storage[1], second.storage[2], second.storage[16]], [6, 4, 2, 5])
+
+        store.withUnsafeMutableBufferPointer { $0[0] = 9 }
+        XCTAssertEqual(store.packedTransposed(base, n: 3, k: 2).storage[0], 9, "written through the buffer: packed anew")
+        store.zero()
+        XCTAssertEqual(store.packedTransposed(base, n: 3, k: 2).storage[0], 0, "zeroed: packed anew")
+    }
+}
