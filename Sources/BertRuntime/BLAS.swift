@@ -75,16 +75,16 @@ enum BLAS {
         }
     }
 
-    /// `c = a B (+ c when accumulate)` with B packed once (`PackedMatrix`, [k, n]) for
-    /// `Gemm`; a is [m, k] with rows `lda` apart. Split across threads like `sgemm`: by rows
-    /// of c, or by columns at whole 16-column panels.
+    /// `c = a B (+ bias [n] in every row, when given)` with B packed once (`PackedMatrix`,
+    /// [k, n]) for `Gemm`; a is [m, k] with rows `lda` apart. Split across threads like
+    /// `sgemm`: by rows of c, or by columns at whole 16-column panels.
     static func sgemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
-                      c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+                      c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?) {
         let n = packed.n
         if m == 0 || n == 0 { return }
         let parts = m * n * packed.k < smallProduct ? 1 : min(requestedThreads, max(m, n) / splitQuantum)
         guard parts > 1 else {
-            Gemm.multiply(m: m, a: a, lda: lda, packed: packed, columns: 0..<n, c: c, ldc: ldc, accumulate: accumulate)
+            Gemm.multiply(m: m, a: a, lda: lda, packed: packed, columns: 0..<n, c: c, ldc: ldc, accumulate: false, bias: bias)
             return
         }
         let splitRows = m >= n
@@ -95,10 +95,10 @@ enum BLAS {
             guard end > start else { return }
             if splitRows {
                 Gemm.multiply(m: end - start, a: a + start * lda, lda: lda, packed: packed, columns: 0..<n,
-                              c: c + start * ldc, ldc: ldc, accumulate: accumulate)
+                              c: c + start * ldc, ldc: ldc, accumulate: false, bias: bias)
             } else {
                 Gemm.multiply(m: m, a: a, lda: lda, packed: packed, columns: start..<end, c: c + start, ldc: ldc,
-                              accumulate: accumulate)
+                              accumulate: false, bias: bias.map { $0 + start })
             }
         }
     }

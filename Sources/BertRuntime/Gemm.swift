@@ -56,27 +56,41 @@ enum Gemm {
         return (0..<count).map { i in (k * i / count)..<(k * (i + 1) / count) }
     }
 
-    /// `c = a B[:, columns] (+ c when accumulate)` on the calling thread: a is [m, k] with
-    /// rows `lda` apart, B the packed [k, n], c [m, columns.count] with rows `ldc` apart.
-    /// `columns` starts at a whole panel.
-    static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
-                         columns: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    /// `c = a B[:, columns] (+ c when accumulate, + bias in every row when given)` on the
+    /// calling thread: a is [m, k] with rows `lda` apart, B the packed [k, n], c
+    /// [m, columns.count] with rows `ldc` apart, bias [columns.count]. `columns` starts at a
+    /// whole panel. The bias is added where c would be, so `c = bias; c += a B` gives the
+    /// same bits without the pass that writes the bias into c first.
+    static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix, columns: Range<Int>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>? = nil) {
         precondition(columns.lowerBound % tileColumns == 0, "a packed matrix is split at whole panels")
+        precondition(bias == nil || !accumulate, "add either c or a bias")
         for (index, block) in packed.blocks.enumerated() {
             let panels = packed.storage + packed.blockOffsets[index] + columns.lowerBound * block.count
             for j0 in stride(from: 0, to: columns.count, by: columnBlock) {
                 let nc = min(columnBlock, columns.count - j0)
-                multiplyPacked(m: m, n: nc, depth: block, a: a, lda: lda, packedB: panels + j0 * block.count, c: c + j0, ldc: ldc,
-                               accumulate: accumulate || index > 0)
+                // What each k block's sums are added to: c itself after the first block.
+                let addend: Addend = index > 0 || accumulate ? .output : bias.map { .row($0 + j0) } ?? .none
+                multiplyPacked(m: m, n: nc, depth: block, a: a, lda: lda, packedB: panels + j0 * block.count, c: c + j0,
+                               ldc: ldc, addend: addend)
             }
         }
+    }
+
+    /// What a k block's sums are added to before they are stored.
+    private enum Addend {
+        case none
+        /// The values already in c.
+        case output
+        /// One row of values (a bias), the same for every row of c.
+        case row(UnsafePointer<Float>)
     }
 
     /// One k block against b's packed panels (`n` columns, panel after panel, each
     /// `depth.count` x 16): packs a in row blocks and runs the micro-kernel over every tile.
     private static func multiplyPacked(m: Int, n: Int, depth: Range<Int>, a: UnsafePointer<Float>, lda: Int,
                                        packedB: UnsafePointer<Float>,
-                                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+                                       c: UnsafeMutablePointer<Float>, ldc: Int, addend: Addend) {
         let kc = depth.count
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: kc * rowBlock)
         defer { packedA.deallocate() }
@@ -93,15 +107,27 @@ enum Gemm {
                 for ir in stride(from: 0, to: mc, by: tileRows) {
                     let mr = min(tileRows, mc - ir)
                     let tile = c + (i0 + ir) * ldc + jr
+                    // The tile's addend and the distance between its rows (0: one row for all).
+                    let (source, stride): (UnsafePointer<Float>?, Int)
+                    switch addend {
+                    case .none: (source, stride) = (nil, 0)
+                    case .output: (source, stride) = (UnsafePointer(tile), ldc)
+                    case .row(let values): (source, stride) = (values + jr, 0)
+                    }
                     if mr == tileRows && nr == tileColumns {
-                        kernel(kc, packedA + ir * kc, panelB, tile, ldc, accumulate)
+                        kernel(kc, packedA + ir * kc, panelB, tile, ldc, source, stride)
                     } else {
                         withUnsafeMutableBytes(of: &edge) { raw in
                             let scratch = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-                            kernel(kc, packedA + ir * kc, panelB, scratch, tileColumns, false)
+                            kernel(kc, packedA + ir * kc, panelB, scratch, tileColumns, nil, 0)
                             for r in 0..<mr {
                                 let row = tile + r * ldc, sums = scratch + r * tileColumns
-                                for j in 0..<nr { row[j] = accumulate ? sums[j] + row[j] : sums[j] }
+                                if let source {
+                                    let added = source + r * stride
+                                    for j in 0..<nr { row[j] = sums[j] + added[j] }
+                                } else {
+                                    for j in 0..<nr { row[j] = sums[j] }
+                                }
                             }
                         }
                     }
@@ -110,11 +136,13 @@ enum Gemm {
         }
     }
 
-    /// The micro-kernel: c[6, 16] = (packed a panel) x (packed b panel) (+ c), where the a
-    /// panel holds 6 values and the b panel 16 per step of k.
+    /// The micro-kernel: c[6, 16] = (packed a panel) x (packed b panel) (+ addend, whose rows
+    /// are `addendStride` apart), where the a panel holds 6 values and the b panel 16 per
+    /// step of k.
     @inline(__always)
     private static func kernel(_ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                               _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+                               _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                               _ addend: UnsafePointer<Float>?, _ addendStride: Int) {
         var c00 = Lane8(), c01 = Lane8(), c10 = Lane8(), c11 = Lane8(), c20 = Lane8(), c21 = Lane8()
         var c30 = Lane8(), c31 = Lane8(), c40 = Lane8(), c41 = Lane8(), c50 = Lane8(), c51 = Lane8()
         var pa = a, pb = b
@@ -130,13 +158,15 @@ enum Gemm {
             pb += 16
         }
         let c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc
-        if accumulate {
-            c00 += load8(c); c01 += load8(c + 8)
-            c10 += load8(c1); c11 += load8(c1 + 8)
-            c20 += load8(c2); c21 += load8(c2 + 8)
-            c30 += load8(c3); c31 += load8(c3 + 8)
-            c40 += load8(c4); c41 += load8(c4 + 8)
-            c50 += load8(c5); c51 += load8(c5 + 8)
+        if let d0 = addend {
+            let d1 = d0 + addendStride, d2 = d1 + addendStride, d3 = d2 + addendStride
+            let d4 = d3 + addendStride, d5 = d4 + addendStride
+            c00 += load8(d0); c01 += load8(d0 + 8)
+            c10 += load8(d1); c11 += load8(d1 + 8)
+            c20 += load8(d2); c21 += load8(d2 + 8)
+            c30 += load8(d3); c31 += load8(d3 + 8)
+            c40 += load8(d4); c41 += load8(d4 + 8)
+            c50 += load8(d5); c51 += load8(d5 + 8)
         }
         store8(c00, c); store8(c01, c + 8)
         store8(c10, c1); store8(c11, c1 + 8)

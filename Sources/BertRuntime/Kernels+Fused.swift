@@ -4,9 +4,10 @@ import BertGraph
 
 enum FusedKernels {
     /// (x [rows, in], w [out, in], b [out]) -> activation(x w^T + b) [rows, out].
-    /// identity: the bias is copied into every output row and the GEMM adds onto it (beta 1),
-    /// so the bias costs one write. GELU: the GEMM writes the product, then one pass adds the
-    /// bias and applies GELU to each row while it is in cache.
+    /// With OpenBLAS: identity copies the bias into every output row and the GEMM adds onto it
+    /// (beta 1), so the bias costs one write; GELU has the GEMM write the product, then one
+    /// pass adds the bias and applies GELU to each row while it is in cache. With a packed
+    /// weight (inference plans, `Gemm`) the GEMM adds the bias as it stores each tile.
     static func linear(_ site: KernelSite, activation: LinearActivation) -> Kernel {
         let (x, w, b, out) = (site.inputs[0], site.inputs[1], site.inputs[2], site.outputs[0])
         let k = site.inputShapes[0].last ?? 1
@@ -15,29 +16,35 @@ enum FusedKernels {
         let parallel = site.parallel
         // In plans that leave the weights unchanged between runs, w is packed once.
         let packed = site.packsWeights && site.inputIsParameter[1]
-        let product = { (f: KernelFrame, accumulate: Bool) in
-            if packed {
-                BLAS.sgemm(m: rows, a: f.floats(x), lda: k, packed: f.parameters.packedTransposed(f.floats(w), n: n, k: k),
-                           c: f.floats(out), ldc: n, accumulate: accumulate)
-            } else {
-                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: k,
-                           a: f.floats(x), lda: k, b: f.floats(w), ldb: k, c: f.floats(out), ldc: n, beta: accumulate ? 1 : 0)
-            }
-        }
         switch activation {
         case .identity:
             return Kernel { f in
                 let bp = f.floats(b), op = f.floats(out)
+                if packed {
+                    BLAS.sgemm(m: rows, a: f.floats(x), lda: k, packed: f.parameters.packedTransposed(f.floats(w), n: n, k: k),
+                               c: op, ldc: n, bias: bp)
+                    return
+                }
                 parallel.split(rows, work: rows * n) { range in
                     for row in range { (op + row * n).update(from: bp, count: n) }
                 }
-                product(f, true)
+                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: k,
+                           a: f.floats(x), lda: k, b: f.floats(w), ldb: k, c: op, ldc: n, beta: 1)
             }
         case .gelu(let form):
             let gelu = ElementwiseKernels.gelu(form)
             return Kernel { f in
                 let bp = f.floats(b), op = f.floats(out)
-                product(f, false)
+                if packed {
+                    BLAS.sgemm(m: rows, a: f.floats(x), lda: k, packed: f.parameters.packedTransposed(f.floats(w), n: n, k: k),
+                               c: op, ldc: n, bias: bp)
+                    parallel.split(rows, work: rows * n) { range in
+                        for row in range { gelu(op + row * n, op + row * n, op + row * n, n) }
+                    }
+                    return
+                }
+                BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: n, k: k,
+                           a: f.floats(x), lda: k, b: f.floats(w), ldb: k, c: op, ldc: n)
                 parallel.split(rows, work: rows * n) { range in
                     for row in range {
                         let r = op + row * n

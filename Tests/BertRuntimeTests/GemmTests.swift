@@ -11,13 +11,14 @@ final class GemmTests: XCTestCase {
         return (0..<count).map { _ in Float(random.next() >> 40) / Float(1 << 23) - 1 }
     }
 
-    /// c = a b' (+ c0) in float64, with b stored [k, n] or, transposed, [n, k].
-    private func reference(transposeB: Bool, m: Int, n: Int, k: Int, a: [Float], lda: Int,
-                           b: [Float], ldb: Int, c0: [Float], ldc: Int, accumulate: Bool) -> (value: [Double], scale: [Double]) {
+    /// c = a b' (+ c0 when accumulate, + bias in every row when given) in float64, with b
+    /// stored [k, n] or, transposed, [n, k].
+    private func reference(transposeB: Bool, m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb: Int,
+                           c0: [Float], ldc: Int, accumulate: Bool, bias: [Float]?) -> (value: [Double], scale: [Double]) {
         var value = [Double](repeating: 0, count: m * ldc), scale = value
         for i in 0..<m {
             for j in 0..<n {
-                var sum = accumulate ? Double(c0[i * ldc + j]) : 0, magnitude = abs(sum)
+                var sum = accumulate ? Double(c0[i * ldc + j]) : Double(bias?[j] ?? 0), magnitude = abs(sum)
                 for p in 0..<k {
                     let product = Double(a[i * lda + p]) * Double(transposeB ? b[j * ldb + p] : b[p * ldb + j])
                     sum += product
@@ -33,16 +34,19 @@ final class GemmTests: XCTestCase {
     /// Runs `Gemm.multiply` on `x` [m, k] against `packed` in the column ranges `parts`
     /// (each starting at a whole panel), each range split further into the row ranges `rows`.
     private func product(_ x: [Float], lda: Int, _ packed: PackedMatrix, m: Int, c0: [Float], ldc: Int,
-                         accumulate: Bool, parts: [Range<Int>], rows: [Range<Int>]) -> [Float] {
+                         accumulate: Bool, bias: [Float]? = nil, parts: [Range<Int>], rows: [Range<Int>]) -> [Float] {
         var c = c0
         x.withUnsafeBufferPointer { xp in
             c.withUnsafeMutableBufferPointer { cp in
-                for columns in parts {
-                    for rowRange in rows {
-                        Gemm.multiply(m: rowRange.count, a: xp.baseAddress! + rowRange.lowerBound * lda, lda: lda,
-                                      packed: packed, columns: columns,
-                                      c: cp.baseAddress! + rowRange.lowerBound * ldc + columns.lowerBound, ldc: ldc,
-                                      accumulate: accumulate)
+                (bias ?? []).withUnsafeBufferPointer { bp in
+                    for columns in parts {
+                        for rowRange in rows {
+                            Gemm.multiply(m: rowRange.count, a: xp.baseAddress! + rowRange.lowerBound * lda, lda: lda,
+                                          packed: packed, columns: columns,
+                                          c: cp.baseAddress! + rowRange.lowerBound * ldc + columns.lowerBound, ldc: ldc,
+                                          accumulate: accumulate,
+                                          bias: bias == nil ? nil : bp.baseAddress! + columns.lowerBound)
+                        }
                     }
                 }
             }
@@ -51,8 +55,8 @@ final class GemmTests: XCTestCase {
     }
 
     /// Both layouts of the packed operand, edge tiles in both directions (m = 13, n = 37),
-    /// k within one depth block and across three, padded leading dimensions, with and
-    /// without accumulation; each element within 1e-6 of the sum of its |a b| terms (float32
+    /// k within one depth block and across three, padded leading dimensions, adding nothing,
+    /// c, or a bias row; each element within 1e-6 of the sum of its |a b| terms (float32
     /// rounding over k < 1,000 multiply-adds stays well inside), padding of c untouched.
     func testMatchesFloat64Product() {
         let (m, n) = (13, 37)
@@ -62,13 +66,13 @@ final class GemmTests: XCTestCase {
                 let a = values(m * lda, seed: 1), b = values((transposeB ? n : k) * ldb, seed: 2)
                 let packed = PackedMatrix(k: k, n: n)
                 b.withUnsafeBufferPointer { packed.pack($0.baseAddress!, ldb: ldb, transposed: transposeB) }
-                for accumulate in [false, true] {
+                for (accumulate, bias) in [(false, nil), (true, nil), (false, values(n, seed: 7))] {
                     let c0 = values(m * ldc, seed: 3)
-                    let c = product(a, lda: lda, packed, m: m, c0: c0, ldc: ldc, accumulate: accumulate,
+                    let c = product(a, lda: lda, packed, m: m, c0: c0, ldc: ldc, accumulate: accumulate, bias: bias,
                                     parts: [0..<n], rows: [0..<m])
                     let want = reference(transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                                         c0: c0, ldc: ldc, accumulate: accumulate)
-                    let label = "k \(k) transposeB \(transposeB) accumulate \(accumulate)"
+                                         c0: c0, ldc: ldc, accumulate: accumulate, bias: bias)
+                    let label = "k \(k) transposeB \(transposeB) accumulate \(accumulate) bias \(bias != nil)"
                     for i in 0..<m {
                         for j in 0..<ldc {
                             let index = i * ldc + j
@@ -92,15 +96,23 @@ final class GemmTests: XCTestCase {
         let x = values(m * k, seed: 4), w = values(n * k, seed: 5), c0 = values(m * n, seed: 6)
         let packed = PackedMatrix(k: k, n: n)
         w.withUnsafeBufferPointer { packed.pack($0.baseAddress!, ldb: k, transposed: true) }
-        for accumulate in [false, true] {
-            let whole = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate, parts: [0..<n], rows: [0..<m])
-            let byColumns = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate,
+        let bias = values(n, seed: 7)
+        for (accumulate, bias) in [(false, nil), (true, nil), (false, bias)] {
+            let whole = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate, bias: bias,
+                                parts: [0..<n], rows: [0..<m])
+            let byColumns = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate, bias: bias,
                                     parts: [0..<16, 16..<n], rows: [0..<m])
-            let byRows = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate,
+            let byRows = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate, bias: bias,
                                  parts: [0..<n], rows: [0..<7, 7..<20, 20..<m])
-            XCTAssertEqual(byColumns, whole, "split at a panel, accumulate \(accumulate)")
-            XCTAssertEqual(byRows, whole, "split by rows, accumulate \(accumulate)")
+            let label = "accumulate \(accumulate) bias \(bias != nil)"
+            XCTAssertEqual(byColumns, whole, "split at a panel, \(label)")
+            XCTAssertEqual(byRows, whole, "split by rows, \(label)")
         }
+        // A bias row gives the bits of copying the bias into c and accumulating.
+        let copied = (0..<m).flatMap { _ in bias }
+        XCTAssertEqual(product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: false, bias: bias, parts: [0..<n], rows: [0..<m]),
+                       product(x, lda: k, packed, m: m, c0: copied, ldc: n, accumulate: true, parts: [0..<n], rows: [0..<m]),
+                       "bias as addend vs bias copied into c")
     }
 
     /// A store hands out a weight's packed copy until the weight changes, then packs it anew.
