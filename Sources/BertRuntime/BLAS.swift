@@ -58,11 +58,7 @@ enum BLAS {
         }
         // Our own threads, each a single-threaded sgemm on a block of rows (or columns) of c.
         let splitRows = m >= n
-        let extent = splitRows ? m : n
-        WorkerPool.shared.perform(iterations: parts) { p in
-            let start = extent * p / parts / splitQuantum * splitQuantum
-            let end = p == parts - 1 ? extent : extent * (p + 1) / parts / splitQuantum * splitQuantum
-            guard end > start else { return }
+        forEachBlock(of: splitRows ? m : n, parts: parts) { start, end in
             if splitRows {
                 cblas_sgemm(CblasRowMajor, ta, tb, blasint(end - start), blasint(n), blasint(k), 1,
                             a + (transposeA ? start : start * lda), blasint(lda), b, blasint(ldb),
@@ -88,11 +84,7 @@ enum BLAS {
             return
         }
         let splitRows = m >= n
-        let extent = splitRows ? m : n
-        WorkerPool.shared.perform(iterations: parts) { p in
-            let start = extent * p / parts / splitQuantum * splitQuantum
-            let end = p == parts - 1 ? extent : extent * (p + 1) / parts / splitQuantum * splitQuantum
-            guard end > start else { return }
+        forEachBlock(of: splitRows ? m : n, parts: parts) { start, end in
             if splitRows {
                 Gemm.multiply(m: end - start, a: a + start * lda, lda: lda, packed: packed, columns: 0..<n,
                               c: c + start * ldc, ldc: ldc, accumulate: false, bias: bias)
@@ -104,8 +96,19 @@ enum BLAS {
     }
 
     /// Large products are split into blocks whose row (or column) counts are multiples of
-    /// this, so every block tiles OpenBLAS's micro-kernels fully.
+    /// this, so every block tiles OpenBLAS's micro-kernels (and `Gemm`'s column panels) fully.
     static let splitQuantum = 16
+
+    /// Calls `body(start, end)` on the worker pool for `parts` consecutive blocks of
+    /// 0..<extent, cut at multiples of `splitQuantum` (the last block takes the rest).
+    private static func forEachBlock(of extent: Int, parts: Int, _ body: (Int, Int) -> Void) {
+        WorkerPool.shared.perform(iterations: parts) { p in
+            let start = extent * p / parts / splitQuantum * splitQuantum
+            let end = p == parts - 1 ? extent : extent * (p + 1) / parts / splitQuantum * splitQuantum
+            guard end > start else { return }
+            body(start, end)
+        }
+    }
 
     /// `batch` independent products `c_i = a_i' b_i'` (operands `aStride`, `bStride`,
     /// `cStride` elements apart), split across `parallel`'s threads with each thread running

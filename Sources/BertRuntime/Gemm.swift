@@ -191,14 +191,8 @@ enum Gemm {
             }
             return
         }
-        for r in 0..<tileRows {
-            if r < rows.count {
-                let source = a + (rows.lowerBound + r) * lda + depth.lowerBound
-                for p in 0..<kc { panel[p * 6 + r] = source[p] }
-            } else {
-                for p in 0..<kc { panel[p * 6 + r] = 0 }
-            }
-        }
+        interleave(a + rows.lowerBound * lda + depth.lowerBound, stride: lda, count: rows.count, length: kc,
+                   width: tileRows, into: panel)
     }
 
     /// Packs columns `columns` (at most 16) of b' over `depth` as one panel: 16 values per
@@ -225,13 +219,21 @@ enum Gemm {
             }
         } else {
             // b is [n, k]: sixteen rows of b become the panel's columns.
-            for j in 0..<tileColumns {
-                if j < columns.count {
-                    let source = b + (columns.lowerBound + j) * ldb + depth.lowerBound
-                    for p in 0..<kc { panel[p * 16 + j] = source[p] }
-                } else {
-                    for p in 0..<kc { panel[p * 16 + j] = 0 }
-                }
+            interleave(b + columns.lowerBound * ldb + depth.lowerBound, stride: ldb, count: columns.count, length: kc,
+                       width: tileColumns, into: panel)
+        }
+    }
+
+    /// Writes `count` source rows (`stride` apart, `length` values each) as the first `count`
+    /// of `width` interleaved columns of `panel` ([length, width]), and zeros in the rest.
+    private static func interleave(_ first: UnsafePointer<Float>, stride: Int, count: Int, length: Int, width: Int,
+                                   into panel: UnsafeMutablePointer<Float>) {
+        for column in 0..<width {
+            if column < count {
+                let source = first + column * stride
+                for p in 0..<length { panel[p * width + column] = source[p] }
+            } else {
+                for p in 0..<length { panel[p * width + column] = 0 }
             }
         }
     }
