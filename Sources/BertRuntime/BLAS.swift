@@ -50,15 +50,8 @@ enum BLAS {
         }
         applyThreads(1)
         let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
-        let parts = m * n * k < smallProduct ? 1 : min(requestedThreads, max(m, n) / splitQuantum)
-        guard parts > 1 else {
-            cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb),
-                        beta, c, blasint(ldc))
-            return
-        }
         // Our own threads, each a single-threaded sgemm on a block of rows (or columns) of c.
-        let splitRows = m >= n
-        forEachBlock(of: splitRows ? m : n, parts: parts) { start, end in
+        forEachBlock(m: m, n: n, k: k) { splitRows, start, end in
             if splitRows {
                 cblas_sgemm(CblasRowMajor, ta, tb, blasint(end - start), blasint(n), blasint(k), 1,
                             a + (transposeA ? start : start * lda), blasint(lda), b, blasint(ldb),
@@ -78,13 +71,7 @@ enum BLAS {
                       c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?) {
         let n = packed.n
         if m == 0 || n == 0 { return }
-        let parts = m * n * packed.k < smallProduct ? 1 : min(requestedThreads, max(m, n) / splitQuantum)
-        guard parts > 1 else {
-            Gemm.multiply(m: m, a: a, lda: lda, packed: packed, columns: 0..<n, c: c, ldc: ldc, accumulate: false, bias: bias)
-            return
-        }
-        let splitRows = m >= n
-        forEachBlock(of: splitRows ? m : n, parts: parts) { start, end in
+        forEachBlock(m: m, n: n, k: packed.k) { splitRows, start, end in
             if splitRows {
                 Gemm.multiply(m: end - start, a: a + start * lda, lda: lda, packed: packed, columns: 0..<n,
                               c: c + start * ldc, ldc: ldc, accumulate: false, bias: bias)
@@ -99,14 +86,20 @@ enum BLAS {
     /// this, so every block tiles OpenBLAS's micro-kernels (and `Gemm`'s column panels) fully.
     static let splitQuantum = 16
 
-    /// Calls `body(start, end)` on the worker pool for `parts` consecutive blocks of
-    /// 0..<extent, cut at multiples of `splitQuantum` (the last block takes the rest).
-    private static func forEachBlock(of extent: Int, parts: Int, _ body: (Int, Int) -> Void) {
+    /// Calls `body(splitRows, start, end)` for each block an [m, n] x k product is split
+    /// into: rows start..<end of c when `splitRows` (m >= n), else columns. One block (all
+    /// of c) on the calling thread below `smallProduct` multiply-adds; else up to
+    /// `requestedThreads` blocks on the worker pool, cut at multiples of `splitQuantum`, the
+    /// last taking the rest.
+    private static func forEachBlock(m: Int, n: Int, k: Int, _ body: (_ splitRows: Bool, _ start: Int, _ end: Int) -> Void) {
+        let splitRows = m >= n
+        let extent = splitRows ? m : n
+        let parts = m * n * k < smallProduct ? 1 : max(1, min(requestedThreads, extent / splitQuantum))
         WorkerPool.shared.perform(iterations: parts) { p in
             let start = extent * p / parts / splitQuantum * splitQuantum
             let end = p == parts - 1 ? extent : extent * (p + 1) / parts / splitQuantum * splitQuantum
             guard end > start else { return }
-            body(start, end)
+            body(splitRows, start, end)
         }
     }
 

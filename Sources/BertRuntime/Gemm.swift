@@ -65,14 +65,17 @@ enum Gemm {
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>? = nil) {
         precondition(columns.lowerBound % tileColumns == 0, "a packed matrix is split at whole panels")
         precondition(bias == nil || !accumulate, "add either c or a bias")
+        // One buffer for the packed rows of a, whatever the k block.
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (packed.blocks.map(\.count).max() ?? 0) * rowBlock)
+        defer { packedA.deallocate() }
         for (index, block) in packed.blocks.enumerated() {
             let panels = packed.storage + packed.blockOffsets[index] + columns.lowerBound * block.count
             for j0 in stride(from: 0, to: columns.count, by: columnBlock) {
                 let nc = min(columnBlock, columns.count - j0)
                 // What each k block's sums are added to: c itself after the first block.
                 let addend: Addend = index > 0 || accumulate ? .output : bias.map { .row($0 + j0) } ?? .none
-                multiplyPacked(m: m, n: nc, depth: block, a: a, lda: lda, packedB: panels + j0 * block.count, c: c + j0,
-                               ldc: ldc, addend: addend)
+                multiplyPacked(m: m, n: nc, depth: block, a: a, lda: lda, packedA: packedA, packedB: panels + j0 * block.count,
+                               c: c + j0, ldc: ldc, addend: addend)
             }
         }
     }
@@ -87,13 +90,12 @@ enum Gemm {
     }
 
     /// One k block against b's packed panels (`n` columns, panel after panel, each
-    /// `depth.count` x 16): packs a in row blocks and runs the micro-kernel over every tile.
+    /// `depth.count` x 16): packs a in row blocks into `packedA` (room for `rowBlock` rows)
+    /// and runs the micro-kernel over every tile.
     private static func multiplyPacked(m: Int, n: Int, depth: Range<Int>, a: UnsafePointer<Float>, lda: Int,
-                                       packedB: UnsafePointer<Float>,
+                                       packedA: UnsafeMutablePointer<Float>, packedB: UnsafePointer<Float>,
                                        c: UnsafeMutablePointer<Float>, ldc: Int, addend: Addend) {
         let kc = depth.count
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: kc * rowBlock)
-        defer { packedA.deallocate() }
         var edge = (Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8())
         for i0 in stride(from: 0, to: m, by: rowBlock) {
             let mc = min(rowBlock, m - i0)

@@ -16,15 +16,15 @@ enum FusedKernels {
         let parallel = site.parallel
         // In plans that leave the weights unchanged between runs, w is packed once.
         let packed = site.packsWeights && site.inputIsParameter[1]
+        let packedProduct = { (f: KernelFrame) in
+            BLAS.sgemm(m: rows, a: f.floats(x), lda: k, packed: f.parameters.packedTransposed(f.floats(w), n: n, k: k),
+                       c: f.floats(out), ldc: n, bias: f.floats(b))
+        }
         switch activation {
         case .identity:
             return Kernel { f in
                 let bp = f.floats(b), op = f.floats(out)
-                if packed {
-                    BLAS.sgemm(m: rows, a: f.floats(x), lda: k, packed: f.parameters.packedTransposed(f.floats(w), n: n, k: k),
-                               c: op, ldc: n, bias: bp)
-                    return
-                }
+                if packed { return packedProduct(f) }
                 parallel.split(rows, work: rows * n) { range in
                     for row in range { (op + row * n).update(from: bp, count: n) }
                 }
@@ -36,8 +36,7 @@ enum FusedKernels {
             return Kernel { f in
                 let bp = f.floats(b), op = f.floats(out)
                 if packed {
-                    BLAS.sgemm(m: rows, a: f.floats(x), lda: k, packed: f.parameters.packedTransposed(f.floats(w), n: n, k: k),
-                               c: op, ldc: n, bias: bp)
+                    packedProduct(f)
                     parallel.split(rows, work: rows * n) { range in
                         for row in range { gelu(op + row * n, op + row * n, op + row * n, n) }
                     }

@@ -1,4 +1,3 @@
-
 /// How kernels split work across threads. Work is split into contiguous ranges of rows (or of
 /// columns, for reductions over rows), and every output element is computed by the same
 /// arithmetic in the same order whichever range it falls in, so results do not depend on
