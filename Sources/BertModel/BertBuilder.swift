@@ -70,12 +70,23 @@ public struct BertBuilder {
         let types = g.addInput("token_type_ids", .i32(.batch, .seq))
         let mask = g.addInput("attention_mask", .i32(.batch, .seq))
 
+        // The head reads only the [CLS] row of the last layer. Unless the sequence output is
+        // asked for, the last layer computes that row alone: its keys and values still read
+        // every token, but its query, output projection, FFN and LayerNorms see one row per
+        // example. The arithmetic of that row is unchanged.
         var x = try embeddings(ids: ids, types: types)
-        for i in 0..<config.numHiddenLayers {
+        let classTokenLayer = options.encoderOutputs ? nil : config.numHiddenLayers - 1
+        for i in 0..<config.numHiddenLayers where i != classTokenLayer {
             x = try encoderLayer(i, x, mask: mask)
         }
         let sequence = x
-        let cls = try g.apply1(.select(axis: 1, index: 0), [sequence], name: "bert.pooler.cls")
+        let cls: ValueID
+        if let last = classTokenLayer, last >= 0 {
+            let row = try g.apply1(.select(axis: 1, index: 0), [x], name: "bert.encoder.layer.\(last).cls")
+            cls = try encoderLayer(last, x, mask: mask, classToken: row)
+        } else {
+            cls = try g.apply1(.select(axis: 1, index: 0), [sequence], name: "bert.pooler.cls")
+        }
         let pooledLinear = try linear("bert.pooler.dense", cls, inputs: h, outputs: h)
         let pooled = try g.apply1(.tanh, [pooledLinear], name: "bert.pooler.output")
 
@@ -124,13 +135,15 @@ public struct BertBuilder {
     // MARK: - Encoder
 
     /// One transformer layer: self-attention, residual + LayerNorm, GELU FFN, residual + LayerNorm.
-    private mutating func encoderLayer(_ i: Int, _ x: ValueID, mask: ValueID) throws -> ValueID {
+    /// With `classToken` (the [CLS] row of `x`, [batch, hidden]) only that row is computed and
+    /// the result is [batch, hidden]; otherwise [batch, seq, hidden].
+    private mutating func encoderLayer(_ i: Int, _ x: ValueID, mask: ValueID, classToken: ValueID? = nil) throws -> ValueID {
         let p = "bert.encoder.layer.\(i)"
         let h = Dim.fixed(config.hiddenSize)
-        let attention = try selfAttention("\(p).attention.self", x, mask: mask)
+        let attention = try selfAttention("\(p).attention.self", x, mask: mask, classToken: classToken)
         let projected = try linear("\(p).attention.output.dense", attention, inputs: h, outputs: h)
         let dropped = try dropout(projected, rate: config.hiddenDropoutProb, name: "\(p).attention.output.dropout")
-        let residual = try g.apply1(.add, [dropped, x], name: "\(p).attention.output.residual")
+        let residual = try g.apply1(.add, [dropped, classToken ?? x], name: "\(p).attention.output.residual")
         let attended = try layerNorm("\(p).attention.output.LayerNorm", residual)
 
         let i_ = Dim.fixed(config.intermediateSize)
@@ -143,8 +156,9 @@ public struct BertBuilder {
     }
 
     /// Multi-head self-attention with the padding mask -> [batch, seq, hidden] (before the
-    /// output projection).
-    private mutating func selfAttention(_ p: String, _ x: ValueID, mask: ValueID) throws -> ValueID {
+    /// output projection). With `classToken` ([batch, hidden]) only the [CLS] row queries, and
+    /// the result is [batch, hidden].
+    private mutating func selfAttention(_ p: String, _ x: ValueID, mask: ValueID, classToken: ValueID? = nil) throws -> ValueID {
         let h = Dim.fixed(config.hiddenSize)
         let heads = Dim.fixed(config.numAttentionHeads)
         let d = Dim.fixed(config.headSize)
@@ -153,7 +167,14 @@ public struct BertBuilder {
             let r = try g.apply1(.reshape([.batch, .seq, heads, d]), [y], name: "\(p).\(name).heads")
             return try g.apply1(.transpose([0, 2, 1, 3]), [r], name: "\(p).\(name).bhsd")
         }
-        let q = try split("query")
+        let q: ValueID
+        if let row = classToken {
+            // [batch, hidden] is already [batch, heads, 1, d] in memory.
+            let y = try linear("\(p).query", row, inputs: h, outputs: h)
+            q = try g.apply1(.reshape([.batch, heads, .fixed(1), d]), [y], name: "\(p).query.bhsd")
+        } else {
+            q = try split("query")
+        }
         let k = try split("key")
         let v = try split("value")
         let scores = try g.apply1(.batchMatmul(transposeA: false, transposeB: true), [q, k], name: "\(p).scores")
@@ -161,6 +182,9 @@ public struct BertBuilder {
         let probs = try g.apply1(.maskedSoftmax, [scaled, mask], name: "\(p).probs")
         let dropped = try dropout(probs, rate: config.attentionProbsDropoutProb, name: "\(p).probs_dropout")
         let context = try g.apply1(.batchMatmul(transposeA: false, transposeB: false), [dropped, v], name: "\(p).context")
+        if classToken != nil {
+            return try g.apply1(.reshape([.batch, h]), [context], name: "\(p).context.merged")
+        }
         let merged = try g.apply1(.transpose([0, 2, 1, 3]), [context], name: "\(p).context.bshd")
         return try g.apply1(.reshape([.batch, .seq, h]), [merged], name: "\(p).context.merged")
     }
