@@ -57,8 +57,9 @@ public final class Trainer {
         for name in parameters.names where gradients.slot(name) != parameters.slot(name) {
             throw TrainingError.badCheckpoint(name, "gradient and parameter layouts differ")
         }
-        // Batches visit the buckets in random order: keep every bucket's interpreter.
-        interpreters = InterpreterCache(graph: trainingGraph, limit: max(options.effectiveBuckets.count, 4),
+        // Batches visit the buckets in random order: keep every bucket's interpreter, and one
+        // more for the epoch's short last batch.
+        interpreters = InterpreterCache(graph: trainingGraph, limit: max(options.effectiveBuckets.count + 1, 4),
                                         planner: ModelCompiler.plan)
         evaluator = try Evaluator(config: config, head: head, batchSize: options.evalBatchSize,
                                   buckets: options.effectiveBuckets)

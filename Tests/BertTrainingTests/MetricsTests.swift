@@ -25,14 +25,4 @@ final class MetricsTests: XCTestCase {
             XCTAssertEqual(Metrics.spearman(r.x, r.y), r.spearman, accuracy: 1e-12)
         }
     }
-
-    func testBatcherCoversEveryExampleOncePerEpochAndIsSeeded() {
-        let lengths = (0..<1000).map { ($0 * 37) % 128 + 1 }
-        let batcher = LengthBatcher(buckets: [32, 64, 96, 128], batchSize: 32, seed: 3)
-        let e0 = batcher.batches(lengths: lengths, epoch: 0)
-        XCTAssertEqual(e0.flatMap(\.indices).sorted(), Array(0..<1000))
-        for b in e0 { XCTAssertTrue(b.indices.allSatisfy { lengths[$0] <= b.sequenceLength }) }
-        XCTAssertEqual(e0, batcher.batches(lengths: lengths, epoch: 0))
-        XCTAssertNotEqual(e0, batcher.batches(lengths: lengths, epoch: 1))
-    }
 }

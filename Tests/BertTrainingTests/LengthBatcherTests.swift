@@ -1,0 +1,54 @@
+import XCTest
+@testable import BertTraining
+
+final class LengthBatcherTests: XCTestCase {
+    /// Lengths spread like MRPC's: 20-103 tokens, most around 50.
+    private let lengths = (0..<1000).map { i in 20 + (i * 37 % 41) + (i * 53 % 43) }
+
+    func testTrainingBatchesCoverEveryExampleOnceAreFullAndSeeded() {
+        let batcher = LengthBatcher(buckets: Array(stride(from: 8, through: 128, by: 8)), batchSize: 32, seed: 3,
+                                    groupBatches: 10)
+        let e0 = batcher.batches(lengths: lengths, epoch: 0)
+        XCTAssertEqual(e0.flatMap(\.indices).sorted(), Array(0..<1000))
+        XCTAssertEqual(e0.filter { $0.indices.count != 32 }.map(\.indices.count), [1000 % 32], "only one short batch")
+        for b in e0 {
+            let longest = b.indices.map { lengths[$0] }.max()!
+            XCTAssertEqual(b.sequenceLength, batcher.bucket(for: longest), "padded to the bucket of its longest member")
+        }
+        XCTAssertEqual(e0, batcher.batches(lengths: lengths, epoch: 0))
+        XCTAssertNotEqual(e0, batcher.batches(lengths: lengths, epoch: 1))
+        XCTAssertNotEqual(e0, LengthBatcher(buckets: batcher.buckets, batchSize: 32, seed: 4, groupBatches: 10)
+            .batches(lengths: lengths, epoch: 0))
+    }
+
+    func testSortedGroupsPadLessThanShuffledBatches() {
+        func padded(groupBatches: Int) -> Int {
+            LengthBatcher(buckets: Array(stride(from: 8, through: 128, by: 8)), batchSize: 32, seed: 1, groupBatches: groupBatches)
+                .batches(lengths: lengths, epoch: 0).reduce(0) { $0 + $1.sequenceLength * $1.indices.count }
+        }
+        let tokens = lengths.reduce(0, +)
+        let sorted = padded(groupBatches: 50), shuffled = padded(groupBatches: 1)
+        XCTAssertLessThan(sorted, shuffled)
+        // Within 8 tokens per example of the real lengths (the bucket width), plus the cost
+        // of a group's batches that straddle buckets.
+        XCTAssertLessThan(Double(sorted - tokens) / Double(lengths.count), 8)
+    }
+
+    func testGroupsMixExamplesFromAcrossTheEpoch() {
+        // Shuffling happens before grouping: a batch's members are not neighbours in the set.
+        let batches = LengthBatcher(buckets: [128], batchSize: 32, seed: 5).batches(lengths: lengths, epoch: 0)
+        let spread = batches.map { b in b.indices.max()! - b.indices.min()! }
+        XCTAssertGreaterThan(spread.min()!, 500)
+    }
+
+    func testEvaluationKeepsOrderWithinBuckets() {
+        let batcher = LengthBatcher(buckets: [32, 64, 96, 128], batchSize: 32, seed: 3)
+        let batches = batcher.batches(lengths: lengths, epoch: 0, shuffle: false)
+        XCTAssertEqual(batches.flatMap(\.indices).sorted(), Array(0..<1000))
+        XCTAssertEqual(batches.map(\.sequenceLength), batches.map(\.sequenceLength).sorted())
+        for b in batches {
+            XCTAssertEqual(b.indices, b.indices.sorted())
+            XCTAssertTrue(b.indices.allSatisfy { batcher.bucket(for: lengths[$0]) == b.sequenceLength })
+        }
+    }
+}
