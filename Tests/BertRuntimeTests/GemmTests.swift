@@ -89,6 +89,31 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// With all products positive, rounding errors of a sum do not cancel: a single float32
+    /// chain of k multiply-adds drifts by about k/2 units in the last place. The kernel sums
+    /// runs of `Gemm.segment` and then the runs, so over a full k block it must stay at least
+    /// 4x closer to the float64 product than one chain over the block does.
+    func testLongSumsStayAccurate() {
+        let (m, n, k) = (6, 16, Gemm.maxDepth)
+        let a = values(m * k, seed: 11).map { abs($0) + 0.5 }, b = values(k * n, seed: 12).map { abs($0) + 0.5 }
+        let packed = PackedMatrix(k: k, n: n)
+        b.withUnsafeBufferPointer { packed.pack($0.baseAddress!, ldb: n, transposed: false) }
+        let c = product(a, lda: k, packed, m: m, c0: [Float](repeating: 0, count: m * n), ldc: n, accumulate: false,
+                        parts: [0..<n], rows: [0..<m])
+        let want = reference(transposeB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n,
+                             c0: [], ldc: n, accumulate: false, bias: nil).value
+        var kernelError = 0.0, chainError = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var chain: Float = 0
+                for p in 0..<k { chain = chain.addingProduct(a[i * k + p], b[p * n + j]) }
+                kernelError = max(kernelError, abs(Double(c[i * n + j]) - want[i * n + j]))
+                chainError = max(chainError, abs(Double(chain) - want[i * n + j]))
+            }
+        }
+        XCTAssertLessThan(kernelError * 4, chainError, "kernel \(kernelError), one chain \(chainError)")
+    }
+
     /// Splitting c by rows (at any row, not only at tile edges) or by columns at a panel
     /// gives the same bits as one call: what makes results independent of the thread count.
     func testSplitsGiveTheSameBits() {
