@@ -77,16 +77,7 @@ final class FuseOpsTests: XCTestCase {
         let options: GraphOptions = mode == .train ? .training : .inference
         let unfused = try Pipeline(passes).run(BertBuilder.build(c, head: head, options: options))
         let parameters = try ParameterStore.matching(unfused)
-        var state: UInt64 = 12345
-        func random() -> Float {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(state >> 40) / 16_777_216 - 0.5
-        }
-        for name in parameters.names {
-            let shape = parameters.shape(name)!
-            try parameters.set(name, HostTensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in
-                name.hasSuffix("LayerNorm.weight") ? 1 + 0.2 * random() : 0.4 * random() }))
-        }
+        try parameters.fillRandom(seed: 12345)
         let n = batch * seq
         var mask = [Int32](repeating: 1, count: n)
         mask[n - 1] = 0; mask[n - 2] = 0  // padding in the last example
