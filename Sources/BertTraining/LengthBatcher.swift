@@ -18,7 +18,9 @@ public struct LengthBatcher: Sendable {
     public let batchSize: Int
     public let seed: UInt64
     /// Batches per sorted group in training epochs. One batch per group means no sorting
-    /// (each batch padded to its own longest member's bucket).
+    /// (each batch padded to its own longest member's bucket); 0 means no groups: each
+    /// bucket's shuffled examples are cut into batches of their own, so every bucket ends in
+    /// a short batch.
     public let groupBatches: Int
 
     /// One batch: example indices and the sequence length to pad them to.
@@ -28,7 +30,7 @@ public struct LengthBatcher: Sendable {
     }
 
     public init(buckets: [Int], batchSize: Int, seed: UInt64, groupBatches: Int = 50) {
-        precondition(!buckets.isEmpty && batchSize > 0 && groupBatches > 0)
+        precondition(!buckets.isEmpty && batchSize > 0 && groupBatches >= 0)
         self.buckets = buckets.sorted()
         self.batchSize = batchSize
         self.seed = seed
@@ -43,10 +45,15 @@ public struct LengthBatcher: Sendable {
     /// The batches of one epoch for examples of the given token lengths. With `shuffle` false
     /// (evaluation) examples keep their order within a bucket and batches go by bucket.
     public func batches(lengths: [Int], epoch: Int, shuffle: Bool = true) -> [Batch] {
-        guard shuffle else { return bucketBatches(lengths: lengths) }
+        guard shuffle else { return bucketBatches(lengths: lengths, order: Array(lengths.indices)) }
         var rng = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
         var order = Array(lengths.indices)
         rng.shuffle(&order)
+        guard groupBatches > 0 else {
+            var out = bucketBatches(lengths: lengths, order: order)
+            rng.shuffle(&out)
+            return out
+        }
         var out: [Batch] = []
         let group = batchSize * groupBatches
         for groupStart in stride(from: 0, to: order.count, by: group) {
@@ -64,10 +71,10 @@ public struct LengthBatcher: Sendable {
         return out
     }
 
-    /// Each bucket's examples in order, cut into batches; the buckets in ascending order.
-    private func bucketBatches(lengths: [Int]) -> [Batch] {
+    /// Each bucket's examples in `order`, cut into batches; the buckets in ascending order.
+    private func bucketBatches(lengths: [Int], order: [Int]) -> [Batch] {
         var byBucket: [Int: [Int]] = [:]
-        for i in lengths.indices { byBucket[bucket(for: lengths[i]), default: []].append(i) }
+        for i in order { byBucket[bucket(for: lengths[i]), default: []].append(i) }
         var out: [Batch] = []
         for b in buckets {
             let members = byBucket[b] ?? []

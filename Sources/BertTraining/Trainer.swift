@@ -79,7 +79,8 @@ public final class Trainer {
     public func train(train: [EncodedExample], dev: [EncodedExample], run: RunDirectory, resume: Bool,
                       stopAfterEpoch: Int? = nil) throws -> TrainingSummary {
         guard !train.isEmpty else { throw TrainingError.noExamples("the training set") }
-        let batcher = LengthBatcher(buckets: options.effectiveBuckets, batchSize: options.batchSize, seed: options.seed)
+        let batcher = LengthBatcher(buckets: options.effectiveBuckets, batchSize: options.batchSize, seed: options.seed,
+                                    groupBatches: options.groupBatches)
         let lengths = train.map(\.length)
         let stepsPerEpoch = batcher.batches(lengths: lengths, epoch: 0).count
         let totalSteps = stepsPerEpoch * options.epochs

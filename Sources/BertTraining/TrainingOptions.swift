@@ -16,6 +16,9 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
     /// batches. The bucket shapes share one arena (`InterpreterCache`), so buckets cost no
     /// memory, only a plan each (a few milliseconds).
     public var buckets: [Int] = Array(stride(from: 8, through: 128, by: 8))
+    /// Training batches per length-sorted group (`LengthBatcher`); 0 cuts each bucket into
+    /// batches of its own instead.
+    public var groupBatches: Int = 50
     public var seed: UInt64 = 0
     /// Evaluation batch size.
     public var evalBatchSize: Int = 64
@@ -26,6 +29,7 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case epochs, batchSize = "batch_size", maxSequenceLength = "max_seq_length", buckets, seed
+        case groupBatches = "group_batches"
         case evalBatchSize = "eval_batch_size", logEvery = "log_every"
     }
 
@@ -37,6 +41,11 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
         maxSequenceLength = try c.decodeIfPresent(Int.self, forKey: .maxSequenceLength) ?? maxSequenceLength
         buckets = try c.decodeIfPresent([Int].self, forKey: .buckets) ?? buckets
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        groupBatches = try c.decodeIfPresent(Int.self, forKey: .groupBatches) ?? groupBatches
+        guard groupBatches >= 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .groupBatches, in: c,
+                                                   debugDescription: "must be 0 or more, got \(groupBatches)")
+        }
         evalBatchSize = try c.decodeIfPresent(Int.self, forKey: .evalBatchSize) ?? evalBatchSize
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? logEvery
     }

@@ -19,6 +19,8 @@ struct Train: ParsableCommand {
     @Option(help: "Peak learning rate.") var lr: Double?
     @Option(help: "Maximum sequence length.") var seqLen: Int?
     @Option(help: "Sequence-length buckets, e.g. 32,64,96,128.") var buckets: String?
+    @Option(help: "Training batches per length-sorted group; 0 cuts each bucket into batches of its own.")
+    var groupBatches: Int?
     @Option(help: "Random seed (head init, shuffles, dropout).") var seed: UInt64?
     @Option(help: "Optimizer config JSON (like graphs/optimizer-adamw.json).") var optimizerConfig: String?
     @Option(help: "Use only the first N training examples (smoke runs).") var limit: Int?
@@ -30,6 +32,7 @@ struct Train: ParsableCommand {
             if let value, value <= 0 { throw ValidationError("\(name) must be positive") }
         }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
+        if let groupBatches, groupBatches < 0 { throw ValidationError("--group-batches must be 0 or more") }
         if let seqLen, seqLen < 3 { throw ValidationError("--seq-len must be at least 3") }
     }
 
@@ -41,6 +44,7 @@ struct Train: ParsableCommand {
         if let batchSize { recipe.training.batchSize = batchSize }
         if let seqLen { recipe.training.maxSequenceLength = seqLen }
         if let buckets { recipe.training.buckets = try parseBuckets(buckets) }
+        if let groupBatches { recipe.training.groupBatches = groupBatches }
         if let seed { recipe.training.seed = seed }
         if let lr {
             recipe.optimization.learningRate.polynomial.initialLearningRate = lr

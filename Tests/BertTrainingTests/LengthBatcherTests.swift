@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import BertTraining
 
@@ -39,6 +40,25 @@ final class LengthBatcherTests: XCTestCase {
         let batches = LengthBatcher(buckets: [128], batchSize: 32, seed: 5).batches(lengths: lengths, epoch: 0)
         let spread = batches.map { b in b.indices.max()! - b.indices.min()! }
         XCTAssertGreaterThan(spread.min()!, 500)
+    }
+
+    func testWithoutGroupsEachBucketIsCutOnItsOwn() throws {
+        let batcher = LengthBatcher(buckets: [32, 64, 96, 128], batchSize: 32, seed: 3, groupBatches: 0)
+        let batches = batcher.batches(lengths: lengths, epoch: 0)
+        XCTAssertEqual(batches.flatMap(\.indices).sorted(), Array(0..<1000))
+        for b in batches {
+            XCTAssertTrue(b.indices.allSatisfy { batcher.bucket(for: lengths[$0]) == b.sequenceLength })
+        }
+        let buckets = Set(lengths.map(batcher.bucket(for:)))
+        XCTAssertEqual(batches.filter { $0.indices.count < 32 }.count, buckets.count, "one short batch per bucket")
+        XCTAssertNotEqual(batches, batcher.batches(lengths: lengths, epoch: 1))
+
+        let options = try JSONDecoder().decode(TrainingOptions.self, from: Data(#"{"group_batches": 0}"#.utf8))
+        XCTAssertEqual(options.groupBatches, 0)
+        XCTAssertEqual(try JSONDecoder().decode(TrainingOptions.self, from: Data("{}".utf8)).groupBatches, 50)
+        XCTAssertThrowsError(try JSONDecoder().decode(TrainingOptions.self, from: Data(#"{"group_batches": -1}"#.utf8))) {
+            XCTAssertTrue("\($0)".contains("group_batches"), "\($0)")
+        }
     }
 
     func testEvaluationKeepsOrderWithinBuckets() {
