@@ -3,12 +3,17 @@ import BertGraph
 /// Groups examples into batches of similar length so short pairs stop paying for the longest
 /// bucket. Deterministic in (seed, epoch), every example exactly once per epoch.
 ///
-/// Training (`shuffle`): the examples are shuffled and cut into groups of `groupBatches`
-/// batches; each group is sorted by bucket (stable, so the shuffle still orders examples of
-/// one bucket) and cut into full batches, each padded to the bucket of its longest member;
-/// then the batches are shuffled. Only an epoch's last batch can be short, so an epoch has as
-/// many steps as without buckets, and batches still mix examples from all over the set (the
-/// "group by length" of Hugging Face's trainer, with megabatches of 50).
+/// Training (`shuffle`), default (`groupBatches` 0): the examples are shuffled, assigned to
+/// the smallest bucket that holds them, cut into batches per bucket (so each bucket ends in a
+/// short batch), and the batches shuffled.
+///
+/// Training with `groupBatches` > 0: the examples are shuffled and cut into groups of
+/// `groupBatches` batches; each group is sorted by bucket (stable, so the shuffle still
+/// orders examples of one bucket) and cut into full batches, each padded to the bucket of its
+/// longest member; then the batches are shuffled. Only an epoch's last batch can be short, so
+/// buckets can be fine (every 8 tokens) without adding steps, and batches still mix examples
+/// from all over the set (the "group by length" of Hugging Face's trainer, which uses
+/// megabatches of 50).
 ///
 /// Evaluation (no `shuffle`): examples go to the smallest bucket that holds them, in order,
 /// and each bucket is cut into batches.
@@ -29,7 +34,7 @@ public struct LengthBatcher: Sendable {
         public var sequenceLength: Int
     }
 
-    public init(buckets: [Int], batchSize: Int, seed: UInt64, groupBatches: Int = 50) {
+    public init(buckets: [Int], batchSize: Int, seed: UInt64, groupBatches: Int = 0) {
         precondition(!buckets.isEmpty && batchSize > 0 && groupBatches >= 0)
         self.buckets = buckets.sorted()
         self.batchSize = batchSize

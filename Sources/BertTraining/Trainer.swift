@@ -58,8 +58,8 @@ public final class Trainer {
             throw TrainingError.badCheckpoint(name, "gradient and parameter layouts differ")
         }
         // Batches visit the buckets in random order: keep every bucket's interpreter, and one
-        // more for the epoch's short last batch.
-        interpreters = InterpreterCache(graph: trainingGraph, limit: max(options.effectiveBuckets.count + 1, 4),
+        // per bucket for its short last batch.
+        interpreters = InterpreterCache(graph: trainingGraph, limit: max(2 * options.effectiveBuckets.count, 4),
                                         planner: ModelCompiler.plan)
         evaluator = try Evaluator(config: config, head: head, batchSize: options.evalBatchSize,
                                   buckets: options.effectiveBuckets)

@@ -37,7 +37,7 @@ final class LengthBatcherTests: XCTestCase {
 
     func testGroupsMixExamplesFromAcrossTheEpoch() {
         // Shuffling happens before grouping: a batch's members are not neighbours in the set.
-        let batches = LengthBatcher(buckets: [128], batchSize: 32, seed: 5).batches(lengths: lengths, epoch: 0)
+        let batches = LengthBatcher(buckets: [128], batchSize: 32, seed: 5, groupBatches: 50).batches(lengths: lengths, epoch: 0)
         let spread = batches.map { b in b.indices.max()! - b.indices.min()! }
         XCTAssertGreaterThan(spread.min()!, 500)
     }
@@ -55,7 +55,8 @@ final class LengthBatcherTests: XCTestCase {
 
         let options = try JSONDecoder().decode(TrainingOptions.self, from: Data(#"{"group_batches": 0}"#.utf8))
         XCTAssertEqual(options.groupBatches, 0)
-        XCTAssertEqual(try JSONDecoder().decode(TrainingOptions.self, from: Data("{}".utf8)).groupBatches, 50)
+        XCTAssertEqual(try JSONDecoder().decode(TrainingOptions.self, from: Data("{}".utf8)).groupBatches, 0, "groups are opt-in")
+        XCTAssertEqual(try JSONDecoder().decode(TrainingOptions.self, from: Data(#"{"group_batches": 50}"#.utf8)).groupBatches, 50)
         XCTAssertThrowsError(try JSONDecoder().decode(TrainingOptions.self, from: Data(#"{"group_batches": -1}"#.utf8))) {
             XCTAssertTrue("\($0)".contains("group_batches"), "\($0)")
         }
