@@ -6,6 +6,8 @@ Run with the reference venv (torch, transformers, numpy):
     /work/refvenv/bin/python tools/bench_vs_pytorch.py                 # all three models
     /work/refvenv/bin/python tools/bench_vs_pytorch.py --models bert-tiny --steps 5
     /work/refvenv/bin/python tools/bench_vs_pytorch.py --mrpc          # whole MRPC fine-tune (long)
+    /work/refvenv/bin/python tools/bench_vs_pytorch.py --mrpc --seeds 0,1,2 \
+        --variant default= --variant grouped="--group-batches 50 --buckets $(seq -s, 8 8 128)"
 
 For every model: a training step (forward + backward + AdamW, clip_grad_norm_ 1.0) at batch
 32, inference at batch 32 and at batch 1, all at sequence 128 with 2 threads. Every
@@ -19,6 +21,7 @@ ratios (bertc / PyTorch, higher is better for speed, lower for memory) and write
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -263,25 +266,63 @@ def torch_mrpc(spec):
     print(json.dumps({"train_seconds": train_seconds, "accuracy": correct / len(dev), "f1": f1}))
 
 
-def mrpc(args):
-    model = os.path.expanduser(os.environ.get("BERTC_MODEL_CACHE", "~/.cache/bertc/models")) + "/minilm-l6"
+def parse_variants(specs):
+    """`NAME=ARGS` pairs: bertc train options (shell words) for each bertc variant."""
+    variants = {}
+    for spec in specs or ["default="]:
+        name, sep, rest = spec.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--variant {spec!r}: expected NAME=ARGS, e.g. grouped='--group-batches 50'")
+        variants[name] = shlex.split(rest)
+    return variants
+
+
+def bertc_mrpc(model, seed, extra):
     # bertc never trains over an existing run directory: a fresh one each time.
-    run = ROOT / ".build" / "bench" / time.strftime("mrpc-run-%Y%m%d-%H%M%S")
-    print(f"bertc train --model {model} --task mrpc (default recipe) ...", file=sys.stderr)
-    out = subprocess.run([str(BERTC), "train", "--model", model, "--task", "mrpc", "--out", str(run), "--json"],
-                         env=ENV, capture_output=True, text=True, cwd=ROOT)
+    run = ROOT / ".build" / "bench" / time.strftime(f"mrpc-run-%Y%m%d-%H%M%S-s{seed}")
+    command = [str(BERTC), "train", "--model", model, "--task", "mrpc", "--out", str(run),
+               "--seed", str(seed), "--json", *extra]
+    print(" ".join(command[1:]), "...", file=sys.stderr)
+    out = subprocess.run(command, env=ENV, capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         raise RuntimeError(f"bertc train failed: {out.stderr[-2000:]}")
-    mine = json.loads(out.stdout.strip().splitlines()[-1])
-    print("PyTorch fine-tune with the same recipe ...", file=sys.stderr)
-    theirs = child("mrpc", {"model": model, "recipe": str(ROOT / "graphs" / "tasks" / "mrpc.json"),
-                            "data": str(Path(args.data) / "glue" / "MRPC"), "seed": 0, "attn": args.attn})
-    result = {"bertc": mine, "pytorch": theirs, "timeRatio": theirs["train_seconds"] / mine["train_seconds"]}
-    print(f"\nMRPC fine-tune of MiniLM-L6 (train seconds; dev accuracy / F1):")
-    print(f"  bertc   {mine['train_seconds']:8.1f} s  acc {mine.get('accuracy', 0):.4f}  F1 {mine.get('f1', 0):.4f}")
-    print(f"  PyTorch {theirs['train_seconds']:8.1f} s  acc {theirs['accuracy']:.4f}  F1 {theirs['f1']:.4f}")
-    print(f"  speedup {result['timeRatio']:.2f}x")
-    return result
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def mrpc(args):
+    """Every seed: each bertc variant, then PyTorch with the same recipe and seed, one after the other."""
+    model = os.path.expanduser(os.environ.get("BERTC_MODEL_CACHE", "~/.cache/bertc/models")) + "/minilm-l6"
+    variants = parse_variants(args.variant)
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    runs = []
+    for seed in seeds:
+        for name, extra in variants.items():
+            mine = bertc_mrpc(model, seed, extra)
+            runs.append({"tool": f"bertc {name}", "args": extra, "seed": seed, **mine})
+        if not args.skip_pytorch:
+            print(f"PyTorch fine-tune with the same recipe, seed {seed} ...", file=sys.stderr)
+            theirs = child("mrpc", {"model": model, "recipe": str(ROOT / "graphs" / "tasks" / "mrpc.json"),
+                                    "data": str(Path(args.data) / "glue" / "MRPC"), "seed": seed,
+                                    "attn": args.attn})
+            runs.append({"tool": "PyTorch", "seed": seed, **theirs})
+    summary = {}
+    for tool in dict.fromkeys(r["tool"] for r in runs):
+        mine = [r for r in runs if r["tool"] == tool]
+        summary[tool] = {key: sum(r.get(key, 0) for r in mine) / len(mine)
+                         for key in ("train_seconds", "accuracy", "f1")}
+    if "PyTorch" in summary:
+        for tool, row in summary.items():
+            row["timeRatio"] = summary["PyTorch"]["train_seconds"] / row["train_seconds"]
+    print("\nMRPC fine-tune of MiniLM-L6 (train seconds; dev accuracy / F1):")
+    for r in runs:
+        print(f"  seed {r['seed']}  {r['tool']:<18} {r['train_seconds']:8.1f} s  "
+              f"acc {r.get('accuracy', 0):.4f}  F1 {r.get('f1', 0):.4f}")
+    print(f"  mean over seeds {','.join(map(str, seeds))}:")
+    for tool, row in summary.items():
+        ratio = f"  {row['timeRatio']:.2f}x PyTorch's speed" if "timeRatio" in row else ""
+        print(f"    {tool:<18} {row['train_seconds']:8.1f} s  acc {row['accuracy']:.4f}  F1 {row['f1']:.4f}{ratio}")
+    return {"seeds": seeds, "variants": variants, "runs": runs, "mean": summary,
+            "loadAfter": load_average()}
 
 
 # MARK: - Entry point
@@ -296,6 +337,10 @@ def main():
     p.add_argument("--seq", type=int, default=128)
     p.add_argument("--attn", default="eager", choices=["eager", "sdpa"], help="PyTorch attention implementation")
     p.add_argument("--mrpc", action="store_true", help="time the whole MRPC fine-tune of MiniLM-L6 instead")
+    p.add_argument("--seeds", default="0", help="--mrpc: comma-separated seeds, each run by every tool")
+    p.add_argument("--variant", action="append", metavar="NAME=ARGS",
+                   help="--mrpc: a bertc variant and its extra train options (repeatable; default: default=)")
+    p.add_argument("--skip-pytorch", action="store_true", help="--mrpc: run only bertc")
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="data root holding glue/MRPC")
     p.add_argument("--omp-passive", action="store_true",
                    help="OMP_WAIT_POLICY=PASSIVE for PyTorch: on a loaded machine its spinning OpenMP barriers "

@@ -92,15 +92,59 @@ enum FusedKernels {
             for i in 0..<(batch * keys) { bp[i] = Float(1 - maskType.load(mp, i)) * -10000 }
             parallel.split(rows, work: rows * keys) { range in
                 for row in range {
-                    let x = sp + row * keys, y = op + row * keys, m = bp + (row / (heads * queries)) * keys
-                    for j in 0..<keys { y[j] = x[j] * factor + m[j] }
-                    let top = FloatLanes(repeating: rowMax(y, keys))
-                    mapLanes(y, y, y, keys) { v, _ in vectorExp(v - top) }
-                    let inverse = 1 / rowSum(y, keys)
-                    for j in 0..<keys { y[j] *= inverse }
+                    softmaxRow(sp + row * keys, bp + (row / (heads * queries)) * keys, op + row * keys, keys, factor)
                 }
             }
         }
+    }
+
+    /// y = softmax(x * factor + mask) over one row of `n`, in three passes: scale and mask
+    /// while finding the largest value; exponentials and their sum; the division. The same
+    /// bits as a pass for each step (`rowMax` is exact in any order, and the sum adds the
+    /// same 8-lane blocks in the same order as `rowSum`). y may alias x.
+    @inline(__always)
+    static func softmaxRow(_ x: UnsafePointer<Float>, _ mask: UnsafePointer<Float>,
+                                   _ y: UnsafeMutablePointer<Float>, _ n: Int, _ factor: Float) {
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> Float8 {
+            UnsafeRawPointer(p).loadUnaligned(as: Float8.self)
+        }
+        var i = 0
+        var lanes = Float8(repeating: -.infinity)
+        while i + 8 <= n {
+            let v = load(x + i) * factor + load(mask + i)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: Float8.self)
+            lanes.replace(with: v, where: v .> lanes)
+            i += 8
+        }
+        var top = lanes.max()
+        while i < n {
+            let v = x[i] * factor + mask[i]
+            y[i] = v
+            if v > top { top = v }
+            i += 1
+        }
+        let shift = FloatLanes(repeating: top)
+        var sum = Float8()
+        i = 0
+        while i + FloatLanes.scalarCount <= n {
+            let e = vectorExp(FloatLanes(loading: y + i) - shift)
+            e.store(to: y + i)
+            sum += e.low
+            sum += e.high
+            i += FloatLanes.scalarCount
+        }
+        if i < n {
+            mapLanes(y + i, y + i, y + i, n - i) { v, _ in vectorExp(v - shift) }
+            if i + 8 <= n {
+                sum += load(y + i)
+                i += 8
+            }
+        }
+        var total = 0.0
+        for lane in 0..<8 { total += Double(sum[lane]) }
+        while i < n { total += Double(y[i]); i += 1 }
+        let inverse = 1 / Float(total)
+        for j in 0..<n { y[j] *= inverse }
     }
 
     /// (dy [..., n], y [..., n]) -> factor * y * (dy - sum(dy * y)) over the last dim.

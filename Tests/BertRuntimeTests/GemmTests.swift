@@ -54,13 +54,14 @@ final class GemmTests: XCTestCase {
         return c
     }
 
-    /// Both layouts of the packed operand, edge tiles in both directions (m = 13, n = 37),
-    /// k within one depth block and across three, padded leading dimensions, adding nothing,
-    /// c, or a bias row; each element within 1e-6 of the sum of its |a b| terms (float32
-    /// rounding over k < 1,000 multiply-adds stays well inside), padding of c untouched.
+    /// Both layouts of the packed operand, edge tiles in both directions (m = 13, n = 37) and
+    /// 4-row tiles (m = 14: 6 + 4 + 4; m = 16: 6 + 6 + 4), k within one depth block and
+    /// across three, padded leading dimensions, adding nothing, c, or a bias row; each
+    /// element within 1e-6 of the sum of its |a b| terms (float32 rounding over k < 1,000
+    /// multiply-adds stays well inside), padding of c untouched.
     func testMatchesFloat64Product() {
-        let (m, n) = (13, 37)
-        for k in [5, 2 * Gemm.maxDepth + 31] {
+        for (m, k) in [(13, 5), (13, 2 * Gemm.maxDepth + 31), (14, 2 * Gemm.maxDepth + 31), (16, 5)] {
+            let n = 37
             for transposeB in [false, true] {
                 let lda = k + 3, ldb = (transposeB ? k : n) + 5, ldc = n + 2
                 let a = values(m * lda, seed: 1), b = values((transposeB ? n : k) * ldb, seed: 2)
@@ -114,10 +115,32 @@ final class GemmTests: XCTestCase {
         XCTAssertLessThan(kernelError * 4, chainError, "kernel \(kernelError), one chain \(chainError)")
     }
 
+    /// The tiles of a row block cover its rows once, in order, with 6- and 4-row kernels only
+    /// where every row they compute is kept, and a narrower edge only for odd rests.
+    func testRowTilesCoverEveryRowOnce() {
+        for rows in 1...Gemm.rowBlock {
+            let tiles = Gemm.rowTiles(rows)
+            var next = 0
+            for tile in tiles {
+                XCTAssertEqual(tile.start, next, "rows \(rows)")
+                XCTAssertTrue(tile.height == 6 || tile.height == 4, "rows \(rows)")
+                XCTAssertTrue(tile.rows <= tile.height && tile.rows > 0, "rows \(rows)")
+                next += tile.rows
+            }
+            XCTAssertEqual(next, rows, "rows \(rows)")
+            let partial = tiles.filter { $0.rows < $0.height }
+            XCTAssertEqual(partial.count, rows % 2 == 1 || rows == 2 ? 1 : 0, "only odd rests (and 2) leave a partial tile: rows \(rows)")
+            let packed = tiles.last.map { $0.start + $0.height } ?? 0
+            XCTAssertLessThanOrEqual(packed, Gemm.roundUp(rows, 6), "packed rows fit: rows \(rows)")
+        }
+        XCTAssertEqual(Gemm.rowTiles(56).map(\.height), [6, 6, 6, 6, 6, 6, 6, 6, 4, 4])
+    }
+
     /// Splitting c by rows (at any row, not only at tile edges) or by columns at a panel
     /// gives the same bits as one call: what makes results independent of the thread count.
     func testSplitsGiveTheSameBits() {
         let (m, n, k) = (29, 48, Gemm.maxDepth + 100)
+        // Row ranges of 8 (4 + 4), 10 (6 + 4) and 11 (6 + a 5-row edge); all 29: 4 x 6 + 5.
         let x = values(m * k, seed: 4), w = values(n * k, seed: 5), c0 = values(m * n, seed: 6)
         let packed = PackedMatrix(k: k, n: n)
         w.withUnsafeBufferPointer { packed.pack($0.baseAddress!, ldb: k, transposed: true) }
@@ -128,7 +151,7 @@ final class GemmTests: XCTestCase {
             let byColumns = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate, bias: bias,
                                     parts: [0..<16, 16..<n], rows: [0..<m])
             let byRows = product(x, lda: k, packed, m: m, c0: c0, ldc: n, accumulate: accumulate, bias: bias,
-                                 parts: [0..<n], rows: [0..<7, 7..<20, 20..<m])
+                                 parts: [0..<n], rows: [0..<8, 8..<18, 18..<m])
             let label = "accumulate \(accumulate) bias \(bias != nil)"
             XCTAssertEqual(byColumns, whole, "split at a panel, \(label)")
             XCTAssertEqual(byRows, whole, "split by rows, \(label)")
