@@ -8,7 +8,7 @@ and mean step), and prints the ratios to the first binary: a real change shows a
 ratio round after round.
 
     tools/bench_ab.py OLD_BINARY NEW_BINARY [--config minilm-l6] [--mode train] \
-        [--batch 32] [--seq 128] [--steps 5] [--rounds 3]
+        [--batch 32] [--seq 128] [--steps 5] [--rounds 3] [--bench-args "--length 53"]
 
 Standard library only; the binaries are whatever you built (keep a copy of the old one).
 """
@@ -20,7 +20,7 @@ import sys
 
 def bench(binary, args):
     cmd = [binary, "bench", args.config, "--mode", args.mode, "--batch", str(args.batch), "--seq", str(args.seq),
-           "--steps", str(args.steps), "--profile", "--json"]
+           "--steps", str(args.steps), "--profile", "--json"] + args.bench_args.split()
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -34,6 +34,7 @@ def main():
     parser.add_argument("--seq", type=int, default=128)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--bench-args", default="", help="more `bertc bench` options, e.g. \"--length 53 --pack-tokens 64\"")
     parser.add_argument("--json", help="also write the per-round results here")
     args = parser.parse_args()
 

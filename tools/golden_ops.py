@@ -147,6 +147,15 @@ case("mean_squared_error_grad", "mean_squared_error_grad", {}, [dloss, predictio
 # Constants.
 case("fill", "fill", {"value": 1.5, "shape": [2, 3]}, [], [torch.full((2, 3), 1.5)])
 
+# Packed tokens (after the others, so that their random draws stay as they were): the real
+# rows of a padded [batch, seq, h] batch, and back.
+x = randn(2, 4, 8)
+rows = torch.tensor([0, 1, 2, 4, 5, 7], dtype=torch.int32)
+case("gather_rows", "gather_rows", {}, [x, rows], [x.reshape(-1, 8)[rows.long()]])
+dy = randn(6, 8)
+case("scatter_rows", "scatter_rows", {"leading": [2, 4]}, [dy, rows],
+     [torch.zeros(8, 8).index_add(0, rows.long(), dy).reshape(2, 4, 8)])
+
 OUT.mkdir(parents=True, exist_ok=True)
 for old in OUT.glob("*.json"):
     old.unlink()

@@ -132,6 +132,9 @@ extension Op {
              .meanSquaredError, .meanSquaredErrorGrad, .fill:
             throw trainingOnly()
 
+        case .gatherRows, .scatterRows:
+            throw unsupported("packed-token op: graphs built with packed tokens are for training; export the padded graph")
+
         case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
             throw unsupported("fused op: not exportable; export uses the unfused graph (ModelCompiler.graph(fuse: false))")
         }

@@ -16,7 +16,7 @@ extension Op {
         case .add, .mul, .scale, .gelu, .tanh, .dropout, .dropoutGrad, .geluGrad, .tanhGrad,
              .softmaxGrad, .maskedSoftmax, .layerNorm, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad:
             return true
-        case .gather, .gatherGrad, .positions, .select, .selectGrad, .matmul, .batchMatmul,
+        case .gather, .gatherGrad, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .matmul, .batchMatmul,
              .sumLeading, .layerNormGrad, .reshape, .transpose, .softmaxCrossEntropy,
              .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill, .geluGradSum,
              .linear:
@@ -34,8 +34,8 @@ extension Op {
         switch self {
         case .reshape:
             return true
-        case .gather, .gatherGrad, .positions, .select, .selectGrad, .add, .mul, .scale, .gelu, .geluGrad,
-             .tanh, .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm,
+        case .gather, .gatherGrad, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .add, .mul,
+             .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm,
              .layerNormGrad, .maskedSoftmax, .softmaxGrad, .transpose, .softmaxCrossEntropy,
              .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill, .linear,
              .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:

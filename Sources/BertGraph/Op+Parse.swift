@@ -20,7 +20,7 @@ extension Op {
     /// One instance of every op, by name: the parser's table of op names.
     static let prototypes: [String: Op] = Dictionary(uniqueKeysWithValues: [
         Op.gather, .gatherGrad(rows: 0), .positions, .select(axis: 0, index: 0),
-        .selectGrad(axis: 0, index: 0, size: .fixed(0)), .add, .mul, .scale(0), .gelu(.erf),
+        .selectGrad(axis: 0, index: 0, size: .fixed(0)), .gatherRows, .scatterRows(leading: []), .add, .mul, .scale(0), .gelu(.erf),
         .geluGrad(.erf), .tanh, .tanhGrad, .dropout(rate: 0, stream: 0), .dropoutGrad(rate: 0, stream: 0),
         .matmul(transposeA: false, transposeB: false), .batchMatmul(transposeA: false, transposeB: false),
         .sumLeading(keepRank: 0), .layerNorm(epsilon: 0), .layerNormGrad(epsilon: 0), .maskedSoftmax,
@@ -40,6 +40,8 @@ extension Op {
         case .positions: return .positions
         case .select: return .select(axis: try a.int("axis"), index: try a.int("index"))
         case .selectGrad: return .selectGrad(axis: try a.int("axis"), index: try a.int("index"), size: try a.dim("size"))
+        case .gatherRows: return .gatherRows
+        case .scatterRows: return .scatterRows(leading: try a.shape("leading"))
         case .add: return .add
         case .mul: return .mul
         case .scale: return .scale(try a.float("factor"))

@@ -49,6 +49,16 @@ extension Op {
             guard axis >= 0, axis <= s[0].rank else { throw fail("axis \(axis) out of range for \(s[0])") }
             var d = s[0].dims; d.insert(size, at: axis)
             return [f32(Shape(d))]
+        case .gatherRows:
+            try arity(2); try float(0); try integer(1)
+            guard s[0].rank >= 2, s[1].rank == 1 else { throw fail("expects x [..., h] and rows int[n], got \(s[0]) and \(s[1])") }
+            return [f32(Shape([s[1][0], s[0].last!]))]
+        case .scatterRows(let leading):
+            try arity(2); try float(0); try integer(1)
+            guard s[0].rank == 2, s[1].rank == 1, s[1][0] == s[0][0], leading.rank >= 1 else {
+                throw fail("expects y [n, h], rows int[n] and at least one leading dim, got \(s[0]), \(s[1]) and \(leading)")
+            }
+            return [f32(Shape(leading.dims + [s[0][1]]))]
         case .add, .mul:
             try arity(2); try float(0); try float(1)
             guard s[0].hasSuffix(s[1]) else { throw fail("\(s[1]) does not broadcast to \(s[0])") }

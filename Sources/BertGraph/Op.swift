@@ -47,6 +47,12 @@ public enum Op: Hashable, Sendable {
     case select(axis: Int, index: Int)
     /// dy -> zeros with `size` inserted at `axis`, `dy` placed at `index`.
     case selectGrad(axis: Int, index: Int, size: Dim)
+    /// (x [..., h], rows int[n]) -> [n, h]: row rows[i] of x viewed as a matrix [rows, h]
+    /// (the real tokens of a padded batch, packed without the padding).
+    case gatherRows
+    /// (y [n, h], rows int[n]) -> [leading..., h]: zeros with row i of y added into row
+    /// rows[i] of the result viewed as a matrix (the packed tokens back in the padded layout).
+    case scatterRows(leading: Shape)
 
     // MARK: Elementwise
     /// (x, y) -> x + y; y's shape equals x's or is a suffix of it (broadcast over leading dims).
@@ -137,6 +143,8 @@ extension Op {
         case .positions: return "positions"
         case .select: return "select"
         case .selectGrad: return "select_grad"
+        case .gatherRows: return "gather_rows"
+        case .scatterRows: return "scatter_rows"
         case .add: return "add"
         case .mul: return "mul"
         case .scale: return "scale"
@@ -173,10 +181,10 @@ extension Op {
         switch self {
         case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
             return true
-        case .gather, .gatherGrad, .positions, .select, .selectGrad, .add, .mul, .scale, .gelu, .geluGrad,
-             .tanh, .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm,
-             .layerNormGrad, .maskedSoftmax, .softmaxGrad, .reshape, .transpose, .softmaxCrossEntropy,
-             .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill:
+        case .gather, .gatherGrad, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .add, .mul,
+             .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul,
+             .sumLeading, .layerNorm, .layerNormGrad, .maskedSoftmax, .softmaxGrad, .reshape, .transpose,
+             .softmaxCrossEntropy, .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill:
             return false
         }
     }
@@ -185,7 +193,7 @@ extension Op {
     public var attributes: [(String, String)] {
         func b(_ x: Bool) -> String { x ? "true" : "false" }
         switch self {
-        case .gather, .positions, .add, .mul, .tanh, .tanhGrad, .maskedSoftmax, .softmaxGrad,
+        case .gather, .positions, .gatherRows, .add, .mul, .tanh, .tanhGrad, .maskedSoftmax, .softmaxGrad,
              .softmaxCrossEntropy, .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad:
             return []
         case .gatherGrad(let rows): return [("rows", String(rows))]
@@ -203,6 +211,7 @@ extension Op {
         case .sumLeading(let k): return [("keep_rank", String(k))]
         case .layerNorm(let eps), .layerNormGrad(let eps), .addLayerNorm(let eps): return [("epsilon", "\(eps)")]
         case .reshape(let shape): return [("shape", shape.description)]
+        case .scatterRows(let leading): return [("leading", leading.description)]
         case .transpose(let perm): return [("perm", "[" + perm.map(String.init).joined(separator: ", ") + "]")]
         case .fill(let value, let shape): return [("value", "\(value)"), ("shape", shape.description)]
         }

@@ -21,6 +21,8 @@ public enum Dim: Hashable, Sendable, CustomStringConvertible {
 
     public static let batch = Dim.symbol("batch")
     public static let seq = Dim.symbol("seq")
+    /// The real tokens of a batch, packed without padding (`GraphOptions.packedTokens`).
+    public static let tokens = Dim.symbol("tokens")
 
     public var description: String {
         switch self {

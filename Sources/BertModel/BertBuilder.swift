@@ -23,11 +23,19 @@ public struct GraphOptions: Hashable, Sendable {
     public var loss: Bool
     /// Also expose `pooled_output` [batch, hidden] and `sequence_output` [batch, seq, hidden].
     public var encoderOutputs: Bool
+    /// The encoder's dense layers run on the real tokens only, packed into `[tokens, hidden]`
+    /// rows; attention scatters them back to `[batch, seq]`. Adds the inputs `token_rows`
+    /// i32[tokens] (row `b * seq + p` of each packed token) and `class_rows` i32[batch] (the
+    /// packed row of each example's [CLS]); `InputBatch.make(packing:)` fills them. Padding
+    /// rows never reach a real token, so only the products' row counts change. Not with
+    /// `encoderOutputs`, whose sequence output has a row for every position.
+    public var packedTokens: Bool
 
-    public init(dropout: Bool, loss: Bool, encoderOutputs: Bool = false) {
+    public init(dropout: Bool, loss: Bool, encoderOutputs: Bool = false, packedTokens: Bool = false) {
         self.dropout = dropout
         self.loss = loss
         self.encoderOutputs = encoderOutputs
+        self.packedTokens = packedTokens
     }
 
     /// Inference: logits only, no dropout.
@@ -48,6 +56,8 @@ public struct BertBuilder {
 
     private var g: Graph
     private var nextStream = 0
+    /// The `token_rows` input when the encoder runs on packed tokens.
+    private var tokenRows: ValueID?
 
     public init(config: BertConfig, head: TaskHead, options: GraphOptions) {
         self.config = config
@@ -69,12 +79,19 @@ public struct BertBuilder {
         let ids = g.addInput("input_ids", .i32(.batch, .seq))
         let types = g.addInput("token_type_ids", .i32(.batch, .seq))
         let mask = g.addInput("attention_mask", .i32(.batch, .seq))
+        if options.packedTokens && options.encoderOutputs {
+            throw GraphError.malformed("BertBuilder: packed tokens leave out the padding rows that sequence_output has")
+        }
+        tokenRows = options.packedTokens ? g.addInput("token_rows", .i32(.tokens)) : nil
 
         // The head reads only the [CLS] row of the last layer. Unless the sequence output is
         // asked for, the last layer computes that row alone: its keys and values still read
         // every token, but its query, output projection, FFN and LayerNorms see one row per
         // example. The arithmetic of that row is unchanged.
         var x = try embeddings(ids: ids, types: types)
+        if let rows = tokenRows {
+            x = try g.apply1(.gatherRows, [x, rows], name: "bert.encoder.packed")
+        }
         let classTokenLayer = options.encoderOutputs ? nil : config.numHiddenLayers - 1
         for i in 0..<config.numHiddenLayers where i != classTokenLayer {
             x = try encoderLayer(i, x, mask: mask)
@@ -82,10 +99,10 @@ public struct BertBuilder {
         let sequence = x
         let cls: ValueID
         if let last = classTokenLayer, last >= 0 {
-            let row = try g.apply1(.select(axis: 1, index: 0), [x], name: "bert.encoder.layer.\(last).cls")
+            let row = try classRow(of: x, name: "bert.encoder.layer.\(last).cls")
             cls = try encoderLayer(last, x, mask: mask, classToken: row)
         } else {
-            cls = try g.apply1(.select(axis: 1, index: 0), [sequence], name: "bert.pooler.cls")
+            cls = try classRow(of: sequence, name: "bert.pooler.cls")
         }
         let pooledLinear = try linear("bert.pooler.dense", cls, inputs: h, outputs: h)
         let pooled = try g.apply1(.tanh, [pooledLinear], name: "bert.pooler.output")
@@ -112,6 +129,14 @@ public struct BertBuilder {
         return g
     }
 
+    /// The [CLS] row of each example of `x` -> [batch, hidden]: position 0 of [batch, seq,
+    /// hidden], or the `class_rows` of packed tokens.
+    private mutating func classRow(of x: ValueID, name: String) throws -> ValueID {
+        guard tokenRows != nil else { return try g.apply1(.select(axis: 1, index: 0), [x], name: name) }
+        let classRows = g.addInput("class_rows", .i32(.batch))
+        return try g.apply1(.gatherRows, [x, classRows], name: name)
+    }
+
     // MARK: - Embeddings
 
     /// word + position + token type embeddings, LayerNorm, dropout -> [batch, seq, hidden]
@@ -136,7 +161,8 @@ public struct BertBuilder {
 
     /// One transformer layer: self-attention, residual + LayerNorm, GELU FFN, residual + LayerNorm.
     /// With `classToken` (the [CLS] row of `x`, [batch, hidden]) only that row is computed and
-    /// the result is [batch, hidden]; otherwise [batch, seq, hidden].
+    /// the result is [batch, hidden]; otherwise x's shape: [batch, seq, hidden], or [tokens,
+    /// hidden] with packed tokens.
     private mutating func encoderLayer(_ i: Int, _ x: ValueID, mask: ValueID, classToken: ValueID? = nil) throws -> ValueID {
         let p = "bert.encoder.layer.\(i)"
         let h = Dim.fixed(config.hiddenSize)
@@ -155,15 +181,18 @@ public struct BertBuilder {
         return try layerNorm("\(p).output.LayerNorm", residual2)
     }
 
-    /// Multi-head self-attention with the padding mask -> [batch, seq, hidden] (before the
-    /// output projection). With `classToken` ([batch, hidden]) only the [CLS] row queries, and
+    /// Multi-head self-attention with the padding mask -> [batch, seq, hidden], or
+    /// [tokens, hidden] with packed tokens (before the output projection). With `classToken` ([batch, hidden]) only the [CLS] row queries, and
     /// the result is [batch, hidden].
     private mutating func selfAttention(_ p: String, _ x: ValueID, mask: ValueID, classToken: ValueID? = nil) throws -> ValueID {
         let h = Dim.fixed(config.hiddenSize)
         let heads = Dim.fixed(config.numAttentionHeads)
         let d = Dim.fixed(config.headSize)
         func split(_ name: String) throws -> ValueID {
-            let y = try linear("\(p).\(name)", x, inputs: h, outputs: h)
+            var y = try linear("\(p).\(name)", x, inputs: h, outputs: h)
+            if let rows = tokenRows {
+                y = try g.apply1(.scatterRows(leading: [.batch, .seq]), [y, rows], name: "\(p).\(name).padded")
+            }
             let r = try g.apply1(.reshape([.batch, .seq, heads, d]), [y], name: "\(p).\(name).heads")
             return try g.apply1(.transpose([0, 2, 1, 3]), [r], name: "\(p).\(name).bhsd")
         }
@@ -186,7 +215,9 @@ public struct BertBuilder {
             return try g.apply1(.reshape([.batch, h]), [context], name: "\(p).context.merged")
         }
         let merged = try g.apply1(.transpose([0, 2, 1, 3]), [context], name: "\(p).context.bshd")
-        return try g.apply1(.reshape([.batch, .seq, h]), [merged], name: "\(p).context.merged")
+        let padded = try g.apply1(.reshape([.batch, .seq, h]), [merged], name: "\(p).context.merged")
+        guard let rows = tokenRows else { return padded }
+        return try g.apply1(.gatherRows, [padded, rows], name: "\(p).context.packed")
     }
 
     // MARK: - Layers

@@ -52,22 +52,29 @@ public enum ModelCompiler {
 
     /// The graph for `mode` with symbolic `batch` and `seq`.
     /// - Parameter fuse: false gives the unfused graph (ONNX export, fusion tests).
-    public static func graph(_ config: BertConfig, head: TaskHead, mode: CompileMode, fuse: Bool = true) throws -> Graph {
-        let options: GraphOptions
+    /// - Parameter packedTokens: the encoder's dense layers run on the real tokens only
+    ///   (`GraphOptions.packedTokens`): the graph gains a `tokens` dim and two inputs.
+    public static func graph(_ config: BertConfig, head: TaskHead, mode: CompileMode, fuse: Bool = true,
+                             packedTokens: Bool = false) throws -> Graph {
+        var options: GraphOptions
         switch mode {
         case .infer: options = .inference
         case .eval: options = .evaluation
         case .train: options = .training
         }
+        options.packedTokens = packedTokens
         return try pipeline(mode, fuse: fuse).run(BertBuilder.build(config, head: head, options: options))
     }
 
     /// Compiles for one shape and reports.
+    /// - Parameter packedRows: the `tokens` dim of a graph with packed tokens; nil: padded.
     public static func compile(_ config: BertConfig, head: TaskHead, mode: CompileMode,
-                               batch: Int, seq: Int, fuse: Bool = true) throws -> (graph: Graph, plan: MemoryPlan, report: CompileReport) {
+                               batch: Int, seq: Int, fuse: Bool = true,
+                               packedRows: Int? = nil) throws -> (graph: Graph, plan: MemoryPlan, report: CompileReport) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let g = try graph(config, head: head, mode: mode, fuse: fuse)
-        let bindings = ["batch": batch, "seq": seq]
+        let g = try graph(config, head: head, mode: mode, fuse: fuse, packedTokens: packedRows != nil)
+        var bindings = ["batch": batch, "seq": seq]
+        bindings["tokens"] = packedRows
         let memory = try plan(g, bindings)
         let millis = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         let stats = GraphStatistics(g)

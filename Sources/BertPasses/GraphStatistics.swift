@@ -67,7 +67,7 @@ public struct GraphStatistics: Hashable, Sendable {
         case .batchMatmul(let ta, _):
             let a = try sizes(node.inputs[0])
             return 2 * outputElements * (ta ? a[a.count - 2] : a[a.count - 1])
-        case .gather, .positions, .select, .selectGrad, .reshape, .transpose, .fill:
+        case .gather, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .reshape, .transpose, .fill:
             return 0
         case .sumLeading, .gatherGrad, .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
              .meanSquaredError, .meanSquaredErrorGrad:

@@ -22,6 +22,11 @@ extension Op {
             return [nil]
         case .select(let axis, let index):  // y = x[.., index, ..]: dx = zeros with dy placed at index
             return [try e.emit(.selectGrad(axis: axis, index: index, size: e.type(x[0]).shape[axis]), [dy], "dx")]
+        case .gatherRows:  // y = rows of x: dx = dy rows put back in x's layout, zeros elsewhere; rows none
+            let leading = Shape(Array(e.type(x[0]).shape.dims.dropLast()))
+            return [try e.emit(.scatterRows(leading: leading), [dy, x[1]], "dx"), nil]
+        case .scatterRows:  // y = zeros with x's rows added at rows: dx = those rows of dy; rows none
+            return [try e.emit(.gatherRows, [dy, x[1]], "dx"), nil]
         case .add:  // y = a + b (b broadcast over leading dims): da = dy, db = dy summed over them
             return [dy, try e.sumBroadcast(dy, to: x[1], "db")]
         case .mul:  // y = a * b: da = dy * b, db = dy * a summed over the broadcast dims

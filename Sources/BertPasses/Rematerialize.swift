@@ -30,7 +30,8 @@ public struct Rematerialize: GraphPass {
     private func recomputable(_ op: Op) -> Bool {
         switch op {
         case .dropout, .gelu: return true
-        case .gather, .gatherGrad, .positions, .select, .selectGrad, .add, .mul, .scale, .geluGrad, .tanh,
+        case .gather, .gatherGrad, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .add, .mul,
+             .scale, .geluGrad, .tanh,
              .tanhGrad, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm, .layerNormGrad,
              .maskedSoftmax, .softmaxGrad, .reshape, .transpose, .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
              .meanSquaredError, .meanSquaredErrorGrad, .fill, .linear, .addLayerNorm, .scaledMaskedSoftmax,

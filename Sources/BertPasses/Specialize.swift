@@ -7,7 +7,7 @@ import BertGraph
 //   1. check the bindings (no negative sizes);
 //   2. substitute the bound symbols in every input's and parameter's type;
 //   3. substitute them in op attributes that hold dims (reshape shapes, select_grad sizes,
-//      fill shapes) — `specialised(_:)`, one row per op;
+//      scatter_rows leading dims, fill shapes) — `specialised(_:)`, one row per op;
 //   4. recompute every node's output types from the shape rules, in node order, so they are
 //      exactly what `InferShapes` would give.
 // Symbols without a binding stay symbolic.
@@ -26,9 +26,11 @@ public struct Specialize: GraphPass {
             return .selectGrad(axis: axis, index: index, size: size.resolve(bindings).map(Dim.fixed) ?? size)
         case .reshape(let shape):
             return .reshape(shape.specialised(bindings))
+        case .scatterRows(let leading):
+            return .scatterRows(leading: leading.specialised(bindings))
         case .fill(let value, let shape):
             return .fill(value: value, shape: shape.specialised(bindings))
-        case .gather, .gatherGrad, .positions, .select, .add, .mul, .scale, .gelu, .geluGrad, .tanh,
+        case .gather, .gatherGrad, .positions, .select, .gatherRows, .add, .mul, .scale, .gelu, .geluGrad, .tanh,
              .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm,
              .layerNormGrad, .maskedSoftmax, .softmaxGrad, .transpose, .softmaxCrossEntropy,
              .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .linear, .addLayerNorm,

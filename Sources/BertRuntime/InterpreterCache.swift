@@ -1,7 +1,7 @@
 import BertGraph
 import BertPasses
 
-/// One interpreter per (batch, seq) shape of a graph with symbolic `batch` and `seq` dims,
+/// One interpreter per shape (binding of the symbolic dims: `batch`, `seq`, `tokens`) of a graph,
 /// made on first use with the given planner and kept while the cache has room (least recently
 /// used first out). The interpreters take turns, never running at once, so they share one
 /// arena as large as the largest plan among them: keeping another shape costs only its
@@ -16,10 +16,7 @@ public final class InterpreterCache {
     private var recent: [Key] = []
     private let arena = Arena()
 
-    private struct Key: Hashable {
-        var batch: Int
-        var seq: Int
-    }
+    private typealias Key = [String: Int]
 
     /// - Parameters:
     ///   - planner: makes the memory plan for one set of bindings (`MemoryPlan.naive` or `PlanMemory`).
@@ -32,7 +29,11 @@ public final class InterpreterCache {
 
     /// The interpreter for `batch` x `seq`, made now if needed.
     public func interpreter(batch: Int, seq: Int) throws -> Interpreter {
-        let key = Key(batch: batch, seq: seq)
+        try interpreter(bindings: ["batch": batch, "seq": seq])
+    }
+
+    /// The interpreter for one binding of the graph's symbolic dims, made now if needed.
+    public func interpreter(bindings key: [String: Int]) throws -> Interpreter {
         if let hit = entries[key] {
             recent.removeAll { $0 == key }
             recent.append(key)
@@ -42,7 +43,7 @@ public final class InterpreterCache {
             entries[oldest] = nil
             recent.removeFirst()
         }
-        let plan = try planner(graph, ["batch": batch, "seq": seq])
+        let plan = try planner(graph, key)
         let made = try Interpreter(graph: graph, plan: plan, arena: arena)
         entries[key] = made
         recent.append(key)

@@ -1,5 +1,6 @@
-// Embedding lookups and their gradient, position ids, and taking one index along an axis
-// (the [CLS] row) with its gradient. Ids are validated before any row is copied.
+// Embedding lookups and their gradient, position ids, taking one index along an axis (the
+// [CLS] row) with its gradient, and packing rows (the real tokens of a padded batch) with its
+// inverse. Ids are validated before any row is copied.
 import BertGraph
 
 enum IndexingKernels {
@@ -82,6 +83,47 @@ enum IndexingKernels {
             let dyp = f.floats(dy), op = f.floats(out)
             op.update(repeating: 0, count: total)
             for o in 0..<outer { (op + (o * size + index) * inner).update(from: dyp + o * inner, count: inner) }
+        }
+    }
+
+    /// (x [..., h], rows int[n]) -> [n, h]: row rows[i] of x viewed as a matrix.
+    static func gatherRows(_ site: KernelSite) -> Kernel {
+        let (x, rows, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
+        let h = site.inputShapes[0].last!
+        let bound = site.inputCount(0) / max(h, 1)
+        let count = site.inputCount(1)
+        let idType = IndexType(site.inputTypes[1])
+        let parallel = site.parallel
+        return Kernel { f in
+            let xp = f.floats(x), op = f.floats(out), ip = UnsafeRawPointer(f.raw(rows))
+            try idType.validate(ip, count: count, bound: bound, site: site)
+            parallel.split(count, work: count * h) { range in
+                for i in range { (op + i * h).update(from: xp + idType.load(ip, i) * h, count: h) }
+            }
+        }
+    }
+
+    /// (y [n, h], rows int[n]) -> [leading..., h]: zeros with row i of y added into row
+    /// rows[i], in order of i. Split by columns, so repeated rows sum in one fixed order.
+    static func scatterRows(_ site: KernelSite) -> Kernel {
+        let (y, rows, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
+        let h = site.inputShapes[0][1]
+        let total = site.outputCount(0)
+        let bound = total / max(h, 1)
+        let count = site.inputCount(1)
+        let idType = IndexType(site.inputTypes[1])
+        let parallel = site.parallel
+        return Kernel { f in
+            let yp = f.floats(y), op = f.floats(out), ip = UnsafeRawPointer(f.raw(rows))
+            try idType.validate(ip, count: count, bound: bound, site: site)
+            parallel.splitElements(total) { r in (op + r.lowerBound).update(repeating: 0, count: r.count) }
+            parallel.split(h, work: count * h) { cols in
+                let (c0, n) = (cols.lowerBound, cols.count)
+                for i in 0..<count {
+                    let src = yp + i * h + c0, dst = op + idType.load(ip, i) * h + c0
+                    for j in 0..<n { dst[j] += src[j] }
+                }
+            }
         }
     }
 }

@@ -18,6 +18,8 @@ extension Op {
         case .positions: return IndexingKernels.positions(site)
         case .select(let axis, let index): return IndexingKernels.select(site, axis: axis, index: index)
         case .selectGrad(let axis, let index, _): return IndexingKernels.selectGrad(site, axis: axis, index: index)
+        case .gatherRows: return IndexingKernels.gatherRows(site)
+        case .scatterRows: return IndexingKernels.scatterRows(site)
         case .add: return ElementwiseKernels.binary(site, ElementwiseKernels.add)
         case .mul: return ElementwiseKernels.binary(site, ElementwiseKernels.mul)
         case .scale(let factor): return ElementwiseKernels.unary(site, ElementwiseKernels.scale(factor))

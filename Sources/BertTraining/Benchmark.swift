@@ -24,6 +24,11 @@ public struct BenchmarkOptions: Sendable {
     public var seed: UInt64
     /// Time every kernel during the timed steps and report the time by op kind.
     public var profile: Bool
+    /// Real tokens per example; the rest of `seq` is padding (mask 0).
+    public var length: Int
+    /// Packed tokens (`TrainingOptions.packTokens`): the dense layers see the real tokens,
+    /// rounded up to a multiple of this; 0 runs every position.
+    public var packTokens = 0
 
     public init(mode: CompileMode, batch: Int, seq: Int, steps: Int, warmup: Int, labels: Int = 2, seed: UInt64 = 0,
                 profile: Bool = false) {
@@ -35,6 +40,13 @@ public struct BenchmarkOptions: Sendable {
         self.labels = labels
         self.seed = seed
         self.profile = profile
+        self.length = seq
+    }
+
+    /// The `tokens` dim with packed tokens, else nil.
+    var packedRows: Int? {
+        packTokens > 0 ? InputBatch.packedRowCount(lengths: Array(repeating: length, count: batch), sequenceLength: seq,
+                                                   quantum: packTokens) : nil
     }
 }
 
@@ -90,11 +102,12 @@ public enum Benchmark {
     public static func run(_ config: BertConfig, options o: BenchmarkOptions, parameters: ParameterStore? = nil,
                            progress: (String) -> Void = { _ in }) throws -> BenchmarkReport {
         let head = TaskHead.classification(labels: o.labels)
-        let (graph, plan, compiled) = try ModelCompiler.compile(config, head: head, mode: o.mode, batch: o.batch, seq: o.seq)
+        let (graph, plan, compiled) = try ModelCompiler.compile(config, head: head, mode: o.mode, batch: o.batch, seq: o.seq,
+                                                                packedRows: o.packedRows)
         let weights = try parameters ?? randomParameters(graph, seed: o.seed)
         let interpreter = try Interpreter(graph: graph, plan: plan)
         let inputs = syntheticBatch(config, options: o)
-        let flops = try GraphStatistics(graph).flops(bindings: ["batch": o.batch, "seq": o.seq])
+        let flops = try GraphStatistics(graph).flops(bindings: plan.bindings)
 
         var step: () throws -> Void
         switch o.mode {
@@ -167,20 +180,22 @@ public enum Benchmark {
         return store
     }
 
-    /// Seeded random token ids (type ids 0, mask all ones) and labels for one batch.
+    /// Seeded random token ids of `length` real tokens each (type ids 0), padded to `seq`, and
+    /// labels for one batch; with packed tokens also the packed rows.
     public static func syntheticBatch(_ config: BertConfig, options o: BenchmarkOptions) -> [String: HostTensor] {
         var state = o.seed ^ 0xD1B5_4A32_D192_ED03
         func next(_ bound: Int) -> Int32 {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int32((state >> 33) % UInt64(max(bound, 1)))
         }
-        let n = o.batch * o.seq
-        return [
-            "input_ids": HostTensor(shape: [o.batch, o.seq], int32s: (0..<n).map { _ in next(config.vocabSize) }),
-            "token_type_ids": HostTensor(shape: [o.batch, o.seq], int32s: [Int32](repeating: 0, count: n)),
-            "attention_mask": HostTensor(shape: [o.batch, o.seq], int32s: [Int32](repeating: 1, count: n)),
-            "labels": HostTensor(shape: [o.batch], int32s: (0..<o.batch).map { _ in next(o.labels) }),
-        ]
+        let examples = (0..<o.batch).map { _ in
+            EncodedExample(tokenIDs: (0..<o.length).map { _ in next(config.vocabSize) },
+                           typeIDs: [Int32](repeating: 0, count: o.length))
+        }
+        let labels = (0..<o.batch).map { _ in next(o.labels) }
+        var inputs = InputBatch.make(examples, sequenceLength: o.seq, packedRows: o.packedRows)
+        inputs["labels"] = HostTensor(shape: [o.batch], int32s: labels)
+        return inputs
     }
 
     /// The median of `values` (the mean of the middle two for an even count; 0 when empty).

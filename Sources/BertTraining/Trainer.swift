@@ -52,14 +52,16 @@ public final class Trainer {
         self.options = options
         self.optimization = optimization
         self.parameters = parameters
-        trainingGraph = try ModelCompiler.graph(config, head: head, mode: .train)
+        trainingGraph = try ModelCompiler.graph(config, head: head, mode: .train, packedTokens: options.packTokens > 0)
         gradients = try ParameterStore.matching(trainingGraph)
         for name in parameters.names where gradients.slot(name) != parameters.slot(name) {
             throw TrainingError.badCheckpoint(name, "gradient and parameter layouts differ")
         }
-        // Batches visit the buckets in random order: keep every bucket's interpreter, and one
-        // per bucket for its short last batch.
-        interpreters = InterpreterCache(graph: trainingGraph, limit: max(2 * options.effectiveBuckets.count, 4),
+        // Batches visit the buckets in random order: keep every shape's interpreter (per
+        // bucket: a full and a short batch, and with packed tokens each row count).
+        let packedShapes = options.packTokens > 0 ? options.batchSize * options.maxSequenceLength / options.packTokens + 1 : 1
+        interpreters = InterpreterCache(graph: trainingGraph,
+                                        limit: max(2 * options.effectiveBuckets.count * packedShapes, 4),
                                         planner: ModelCompiler.plan)
         evaluator = try Evaluator(config: config, head: head, batchSize: options.evalBatchSize,
                                   buckets: options.effectiveBuckets)
@@ -115,9 +117,15 @@ public final class Trainer {
             for batch in batcher.batches(lengths: lengths, epoch: epoch) {
                 let examples = batch.indices.map { train[$0] }
                 let stepStart = Date()
-                let interpreter = try interpreters.interpreter(batch: examples.count, seq: batch.sequenceLength)
-                let out = try interpreter.run(inputs: InputBatch.make(examples, sequenceLength: batch.sequenceLength, head: head),
-                                              parameters: parameters, gradients: gradients, seed: options.seed, step: step)
+                var bindings = ["batch": examples.count, "seq": batch.sequenceLength]
+                if options.packTokens > 0 {
+                    bindings["tokens"] = InputBatch.packedRowCount(lengths: examples.map(\.length), sequenceLength: batch.sequenceLength,
+                                                                   quantum: options.packTokens)
+                }
+                let interpreter = try interpreters.interpreter(bindings: bindings)
+                let inputs = InputBatch.make(examples, sequenceLength: batch.sequenceLength, head: head, packedRows: bindings["tokens"])
+                let out = try interpreter.run(inputs: inputs, parameters: parameters, gradients: gradients,
+                                              seed: options.seed, step: step)
                 let loss = out["loss"]!.floats![0]
                 guard loss.isFinite else {
                     throw TrainingError.nonFiniteLoss(step: step, epoch: epoch, value: loss, checkpoint: run.checkpointPathIfPresent)

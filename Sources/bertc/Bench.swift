@@ -18,6 +18,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 2
     @Option(help: "Load weights from this model directory (default: random weights).") var model: String?
     @Option(help: "Seed of the synthetic batch and random weights.") var seed: UInt64 = 0
+    @Option(help: "Real tokens per example (the rest of --seq is padding); default: --seq.") var length: Int?
+    @Option(help: "Run the encoder's dense layers on the real tokens only, in multiples of N rows (train and eval use 64); 0: every position.")
+    var packTokens: Int = 0
     @Flag(help: "Time every kernel and report the time by op kind.") var profile = false
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -25,6 +28,8 @@ struct Bench: ParsableCommand {
         guard batch > 0, seq > 0, steps > 0, warmup >= 0 else {
             throw ValidationError("--batch, --seq and --steps must be positive, --warmup not negative")
         }
+        if let length, !(1...seq).contains(length) { throw ValidationError("--length must be between 1 and --seq \(seq)") }
+        guard packTokens >= 0 else { throw ValidationError("--pack-tokens must be 0 or more") }
     }
 
     func run() throws {
@@ -32,8 +37,10 @@ struct Bench: ParsableCommand {
         guard seq <= bertConfig.maxPositionEmbeddings else {
             throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
         }
-        let options = BenchmarkOptions(mode: mode, batch: batch, seq: seq, steps: steps, warmup: warmup, seed: seed,
+        var options = BenchmarkOptions(mode: mode, batch: batch, seq: seq, steps: steps, warmup: warmup, seed: seed,
                                        profile: profile)
+        options.length = length ?? seq
+        options.packTokens = packTokens
         var weights: ParameterStore?
         if let model {
             let directory = try ModelDirectory.open(model)

@@ -21,6 +21,8 @@ struct Train: ParsableCommand {
     @Option(help: "Sequence-length buckets, e.g. 32,64,96,128.") var buckets: String?
     @Option(help: "Training batches per length-sorted group; 0 cuts each bucket into batches of its own.")
     var groupBatches: Int?
+    @Option(help: "Run the encoder's dense layers on the real tokens only, in multiples of N rows; 0 runs every padded position.")
+    var packTokens: Int?
     @Option(help: "Random seed (head init, shuffles, dropout).") var seed: UInt64?
     @Option(help: "Optimizer config JSON (like graphs/optimizer-adamw.json).") var optimizerConfig: String?
     @Option(help: "Use only the first N training examples (smoke runs).") var limit: Int?
@@ -33,6 +35,7 @@ struct Train: ParsableCommand {
         }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number") }
         if let groupBatches, groupBatches < 0 { throw ValidationError("--group-batches must be 0 or more") }
+        if let packTokens, packTokens < 0 { throw ValidationError("--pack-tokens must be 0 or more") }
         if let seqLen, seqLen < 3 { throw ValidationError("--seq-len must be at least 3") }
     }
 
@@ -45,6 +48,7 @@ struct Train: ParsableCommand {
         if let seqLen { recipe.training.maxSequenceLength = seqLen }
         if let buckets { recipe.training.buckets = try parseBuckets(buckets) }
         if let groupBatches { recipe.training.groupBatches = groupBatches }
+        if let packTokens { recipe.training.packTokens = packTokens }
         if let seed { recipe.training.seed = seed }
         if let lr {
             recipe.optimization.learningRate.polynomial.initialLearningRate = lr

@@ -55,6 +55,9 @@ func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
     let db = try g.apply1(.sumLeading(keepRank: 1), [dln[0], ], name: "dbias")
     let dtable = try g.apply1(.gatherGrad(rows: 10), [dln[0], ids], name: "grad:embeddings.weight")
     let fill = try g.apply1(.fill(value: -0.0, shape: Shape([batch, .fixed(2)])), [], name: "zeros")
+    // Packed tokens: rows of ln picked by an integer input, and put back.
+    let packed = try g.apply1(.gatherRows, [ln, labels], name: "packed")
+    let unpacked = try g.apply1(.scatterRows(leading: Shape([batch, seq])), [packed, labels], name: "unpacked")
 
     // Fused ops (FuseOps makes them; here applied directly).
     let linear = try g.apply1(.linear(activation: .identity), [ln, w, beta], name: "linear")
@@ -68,7 +71,7 @@ func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
                       ("dprobs", dprobs), ("ctx", ctx), ("grad:dense.weight", dw), ("grad:LayerNorm.weight", dln[1]),
                       ("grad:LayerNorm.bias", dln[2]), ("dbias", db), ("grad:embeddings.weight", dtable),
                       ("zeros", fill), ("echo ids", ids), ("add_ln", addNorm), ("dscaled", dscaled),
-                      ("dgelu_sum.dx", dgeluSum[0]), ("dgelu_sum.sum", dgeluSum[1])] {
+                      ("dgelu_sum.dx", dgeluSum[0]), ("dgelu_sum.sum", dgeluSum[1]), ("unpacked", unpacked)] {
         g.addOutput(name, v)
     }
     try GraphVerifier.verify(g)

@@ -13,6 +13,8 @@ final class GoldenOpTests: XCTestCase {
         "positions": .positions,
         "select": .select(axis: 1, index: 0),
         "select_grad": .selectGrad(axis: 1, index: 0, size: .fixed(3)),
+        "gather_rows": .gatherRows,
+        "scatter_rows": .scatterRows(leading: Shape([2, 4])),
         "add": .add,
         "mul": .mul,
         "add_broadcast": .add,

@@ -38,6 +38,22 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    func testGatherRows() throws {
+        var c = Case()
+        let x = c.param("x", [2, 3, 4])
+        let rows = c.intInput("rows", [4], [5, 0, 2, 3])
+        try c.mseLoss(c.apply(.gatherRows, [x, rows], "y"))
+        try checkGradients(c)
+    }
+
+    func testScatterRows() throws {
+        var c = Case()
+        let y = c.param("y", [3, 4])
+        let rows = c.intInput("rows", [3], [4, 1, 2])
+        try c.mseLoss(c.apply(.scatterRows(leading: [.fixed(2), .fixed(3)]), [y, rows], "x"))
+        try checkGradients(c)
+    }
+
     // MARK: - Elementwise
 
     func testAdd() throws {

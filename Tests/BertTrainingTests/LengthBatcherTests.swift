@@ -60,6 +60,11 @@ final class LengthBatcherTests: XCTestCase {
         XCTAssertThrowsError(try JSONDecoder().decode(TrainingOptions.self, from: Data(#"{"group_batches": -1}"#.utf8))) {
             XCTAssertTrue("\($0)".contains("group_batches"), "\($0)")
         }
+        XCTAssertEqual(try JSONDecoder().decode(TrainingOptions.self, from: Data("{}".utf8)).packTokens, 64, "packed by default")
+        XCTAssertEqual(try JSONDecoder().decode(TrainingOptions.self, from: Data(#"{"pack_tokens": 0}"#.utf8)).packTokens, 0)
+        XCTAssertThrowsError(try JSONDecoder().decode(TrainingOptions.self, from: Data(#"{"pack_tokens": -1}"#.utf8))) {
+            XCTAssertTrue("\($0)".contains("pack_tokens"), "\($0)")
+        }
     }
 
     func testEvaluationKeepsOrderWithinBuckets() {
