@@ -149,8 +149,20 @@ enum Gemm {
                                        c: UnsafeMutablePointer<Float>, ldc: Int, addend: Addend) {
         let kc = depth.count
         var edge = (Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8())
+        // Every row block but the last has `rowBlock` rows: cut both kinds into tiles once.
+        let fullTiles = rowTiles(min(rowBlock, m)), lastTiles = rowTiles(m - (m - 1) / rowBlock * rowBlock)
+        /// The micro-kernel of the tile's height.
+        @inline(__always) func tileKernel(_ height: Int, _ rows: TileRowPointers, _ b: UnsafePointer<Float>,
+                                          _ out: UnsafeMutablePointer<Float>, _ ldo: Int,
+                                          _ source: UnsafePointer<Float>?, _ stride: Int) {
+            if height == 6 {
+                kernel(SixRows.self, kc, rows, b, out, ldo, source, stride)
+            } else {
+                kernel(FourRows.self, kc, rows, b, out, ldo, source, stride)
+            }
+        }
         for i0 in stride(from: 0, to: m, by: rowBlock) {
-            let tiles = rowTiles(min(rowBlock, m - i0))
+            let tiles = i0 + rowBlock < m ? fullTiles : lastTiles
             for jr in stride(from: 0, to: n, by: tileColumns) {
                 let nr = min(tileColumns, n - jr)
                 let panelB = packedB + jr * kc
@@ -171,20 +183,12 @@ enum Gemm {
                     case .row(let values): (source, stride) = (values + jr, 0)
                     }
                     if tile.rows == tile.height && nr == tileColumns {
-                        if tile.height == 6 {
-                            kernel(SixRows.self, kc, rows, panelB, target, ldc, source, stride)
-                        } else {
-                            kernel(FourRows.self, kc, rows, panelB, target, ldc, source, stride)
-                        }
+                        tileKernel(tile.height, rows, panelB, target, ldc, source, stride)
                         continue
                     }
                     withUnsafeMutableBytes(of: &edge) { raw in
                         let scratch = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-                        if tile.height == 6 {
-                            kernel(SixRows.self, kc, rows, panelB, scratch, tileColumns, nil, 0)
-                        } else {
-                            kernel(FourRows.self, kc, rows, panelB, scratch, tileColumns, nil, 0)
-                        }
+                        tileKernel(tile.height, rows, panelB, scratch, tileColumns, nil, 0)
                         for r in 0..<tile.rows {
                             let row = target + r * ldc, sums = scratch + r * tileColumns
                             if let source {
@@ -202,8 +206,8 @@ enum Gemm {
 
     /// The micro-kernel: c[h, 16] = (h rows of a) x (packed b panel) (+ addend, whose rows
     /// are `addendStride` apart), where the b panel holds 16 values per step of k, h being 6
-    /// or 4 (`Height`; a 4-row tile reads only the first four row pointers). Each output sums its k products in runs of
-    /// `segment`, then adds the runs' sums in order: one fused chain over a whole k block of
+    /// or 4 (`Height`; a 4-row tile reads only the first four row pointers). Each output sums
+    /// its k products in runs of `segment`, then adds the runs' sums in order: one fused chain over a whole k block of
     /// 384 let the rounding error grow with its length, and put bertc's fine-tuned MRPC
     /// logits 2.6e-5 from ONNX Runtime's (OpenBLAS: 1.2e-5; runs of 64: 8.8e-6). An output's
     /// arithmetic is the same whatever the tile's height.

@@ -104,7 +104,7 @@ enum FusedKernels {
     /// same 8-lane blocks in the same order as `rowSum`). y may alias x.
     @inline(__always)
     static func softmaxRow(_ x: UnsafePointer<Float>, _ mask: UnsafePointer<Float>,
-                                   _ y: UnsafeMutablePointer<Float>, _ n: Int, _ factor: Float) {
+                           _ y: UnsafeMutablePointer<Float>, _ n: Int, _ factor: Float) {
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> Float8 {
             UnsafeRawPointer(p).loadUnaligned(as: Float8.self)
         }
