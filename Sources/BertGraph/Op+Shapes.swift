@@ -63,8 +63,18 @@ extension Op {
             try arity(2); try float(0); try float(1)
             guard s[0].hasSuffix(s[1]) else { throw fail("\(s[1]) does not broadcast to \(s[0])") }
             return [types[0]]
-        case .scale, .gelu, .tanh, .dropout, .dropoutGrad:
+        case .scale, .gelu, .tanh:
             try arity(1); try float(0)
+            return [types[0]]
+        case .dropout, .dropoutGrad:
+            guard types.count == 1 || types.count == 2 else { throw GraphError.arity(node: node, op: name, expected: 1, got: types.count) }
+            try float(0)
+            if types.count == 2 {
+                try integer(1)
+                guard s[0].rank == 2, s[1].rank == 1, s[1][0] == s[0][0] else {
+                    throw fail("packed rows need x [n, h] and rows int[n], got \(s[0]) and \(s[1])")
+                }
+            }
             return [types[0]]
         case .geluGrad, .tanhGrad, .softmaxGrad:
             try arity(2); try float(0); try float(1); try same(0, 1)

@@ -71,8 +71,11 @@ public enum Op: Hashable, Sendable {
     case tanhGrad
     /// x -> x * mask / (1 - rate); the mask comes from the counter-based generator keyed by
     /// (seed, step, stream), so the backward op regenerates it instead of storing it.
+    /// (x [n, h], rows int[n]) -> the same, with row r of x drawing the mask of row rows[r]
+    /// (packed tokens draw the masks of their padded positions).
     case dropout(rate: Float, stream: Int)
-    /// dy -> dy * mask / (1 - rate), the same mask as the forward `dropout` with this stream.
+    /// dy (, rows) -> dy * mask / (1 - rate), the same mask as the forward `dropout` with this
+    /// stream (and rows).
     case dropoutGrad(rate: Float, stream: Int)
 
     // MARK: Matrix products

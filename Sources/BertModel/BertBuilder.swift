@@ -28,7 +28,8 @@ public struct GraphOptions: Hashable, Sendable {
     /// i32[tokens] (row `b * seq + p` of each packed token) and `class_rows` i32[batch] (the
     /// packed row of each example's [CLS]); `InputBatch.make(packing:)` fills them. Padding
     /// rows never reach a real token, so only the products' row counts change. Not with
-    /// `encoderOutputs`, whose sequence output has a row for every position.
+    /// `encoderOutputs`, whose sequence output has a row for every position. Dropout draws
+    /// the masks of the padded positions, so training sees the same random draws.
     public var packedTokens: Bool
 
     public init(dropout: Bool, loss: Bool, encoderOutputs: Bool = false, packedTokens: Bool = false) {
@@ -168,7 +169,9 @@ public struct BertBuilder {
         let h = Dim.fixed(config.hiddenSize)
         let attention = try selfAttention("\(p).attention.self", x, mask: mask, classToken: classToken)
         let projected = try linear("\(p).attention.output.dense", attention, inputs: h, outputs: h)
-        let dropped = try dropout(projected, rate: config.hiddenDropoutProb, name: "\(p).attention.output.dropout")
+        // Packed rows draw the dropout masks of their padded positions.
+        let rows = classToken == nil ? tokenRows : nil
+        let dropped = try dropout(projected, rate: config.hiddenDropoutProb, name: "\(p).attention.output.dropout", rows: rows)
         let residual = try g.apply1(.add, [dropped, classToken ?? x], name: "\(p).attention.output.residual")
         let attended = try layerNorm("\(p).attention.output.LayerNorm", residual)
 
@@ -176,7 +179,7 @@ public struct BertBuilder {
         let up = try linear("\(p).intermediate.dense", attended, inputs: h, outputs: i_)
         let act = try g.apply1(.gelu(config.geluApproximation), [up], name: "\(p).intermediate.gelu")
         let down = try linear("\(p).output.dense", act, inputs: i_, outputs: h)
-        let dropped2 = try dropout(down, rate: config.hiddenDropoutProb, name: "\(p).output.dropout")
+        let dropped2 = try dropout(down, rate: config.hiddenDropoutProb, name: "\(p).output.dropout", rows: rows)
         let residual2 = try g.apply1(.add, [dropped2, attended], name: "\(p).output.residual")
         return try layerNorm("\(p).output.LayerNorm", residual2)
     }
@@ -238,9 +241,11 @@ public struct BertBuilder {
     }
 
     /// Dropout when the options ask for it and the rate is positive; identity otherwise.
-    private mutating func dropout(_ x: ValueID, rate: Float, name: String) throws -> ValueID {
+    /// - Parameter rows: for packed tokens, `token_rows`: each row draws the mask of its
+    ///   padded position, so packing leaves the random draws as they were.
+    private mutating func dropout(_ x: ValueID, rate: Float, name: String, rows: ValueID? = nil) throws -> ValueID {
         guard options.dropout, rate > 0 else { return x }
         defer { nextStream += 1 }
-        return try g.apply1(.dropout(rate: rate, stream: nextStream), [x], name: name)
+        return try g.apply1(.dropout(rate: rate, stream: nextStream), [x] + (rows.map { [$0] } ?? []), name: name)
     }
 }

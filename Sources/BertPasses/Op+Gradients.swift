@@ -38,8 +38,8 @@ extension Op {
             return [try e.emit(.geluGrad(a), [dy, x[0]], "dx")]
         case .tanh:  // y = tanh(x): dx = dy * (1 - y^2), from the forward output
             return [try e.emit(.tanhGrad, [dy, y], "dx")]
-        case .dropout(let rate, let stream):  // y = x * mask / (1 - p): dx = dy * mask / (1 - p), same mask
-            return [try e.emit(.dropoutGrad(rate: rate, stream: stream), [dy], "dx")]
+        case .dropout(let rate, let stream):  // y = x * mask / (1 - p): dx = dy * mask / (1 - p), same mask; rows none
+            return [try e.emit(.dropoutGrad(rate: rate, stream: stream), [dy] + x.dropFirst(), "dx")] + x.dropFirst().map { _ in nil }
         case .matmul(let ta, let tb):
             switch (ta, tb) {
             case (false, true):  // y = x W^T, W [out, in]: dx = dy W, dW = dy^T x [out, in]

@@ -9,8 +9,8 @@ import XCTest
 /// and every parameter gradient agree, whether the packed rows are exactly the real tokens or
 /// rounded up with padding rows. Padding rows never reach a real token (attention masks them,
 /// the head reads [CLS]), so only sums over tokens (weight gradients) may reassociate: max
-/// |packed - padded| <= 1e-5 * max(|padded|, 1e-3) per tensor. Dropout is off: packed
-/// activations draw their masks over other element indices.
+/// |packed - padded| <= 1e-5 * max(|padded|, 1e-3) per tensor. With dropout on as well:
+/// packed rows draw the masks of their padded positions.
 final class PackedTokensTests: XCTestCase {
     private let config = BertConfig(vocabSize: 50, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
                                     intermediateSize: 32, maxPositionEmbeddings: 16)
@@ -49,14 +49,19 @@ final class PackedTokensTests: XCTestCase {
         for extra in [0, 5] { try compare(train: true, extraRows: extra) }
     }
 
+    func testDropoutDrawsThePaddedPositionsMasks() throws {
+        for extra in [0, 5] { try compare(train: true, extraRows: extra, dropout: true) }
+    }
+
     // MARK: - Helpers
 
-    private func compare(train: Bool, extraRows: Int) throws {
-        let passes: [any GraphPass] = train ? [InferShapes(), Differentiate(), FuseOps(), EliminateDeadCode()]
+    private func compare(train: Bool, extraRows: Int, dropout: Bool = false) throws {
+        let passes: [any GraphPass] = train ? [InferShapes(), Differentiate(), FuseOps(), Rematerialize(), EliminateDeadCode()]
                                             : [InferShapes(), FuseOps(), EliminateDeadCode()]
         let a = try Pipeline(passes).run(BertBuilder.build(config, head: head,
-                                                           options: GraphOptions(dropout: false, loss: train, packedTokens: true)))
-        let b = try Pipeline(passes).run(BertBuilder.build(config, head: head, options: GraphOptions(dropout: false, loss: train)))
+                                                           options: GraphOptions(dropout: dropout, loss: train, packedTokens: true)))
+        let b = try Pipeline(passes).run(BertBuilder.build(config, head: head, options: GraphOptions(dropout: dropout, loss: train)))
+        if dropout { XCTAssertGreaterThan(a.nodes.filter { $0.op.name == "dropout" }.count, 4) }
         let parameters = try ParameterStore.matching(b)
         try parameters.fillRandom(seed: 7)
         let examples = lengths.enumerated().map { i, n in
@@ -70,7 +75,7 @@ final class PackedTokensTests: XCTestCase {
             let plan = try ModelCompiler.plan(g, bindings)
             return try Interpreter(graph: g, plan: plan, threads: 2, minimumParallelWork: 1)
                 .run(inputs: InputBatch.make(examples, sequenceLength: seq, head: head, packedRows: packedRows),
-                     parameters: parameters)
+                     parameters: parameters, seed: 5, step: 3)
         }
         let x = try run(a, packedRows: rows), y = try run(b, packedRows: nil)
         XCTAssertEqual(Set(x.keys), Set(y.keys))
@@ -79,7 +84,7 @@ final class PackedTokensTests: XCTestCase {
             let p = got.floats!, q = y[name]!.floats!
             let scale = max(q.map(abs).max() ?? 0, 1e-3)
             let diff = zip(p, q).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThanOrEqual(diff, 1e-5 * scale, "\(name) (\(extraRows) padding rows): max diff \(diff), scale \(scale)")
+            XCTAssertLessThanOrEqual(diff, 1e-5 * scale, "\(name) (\(extraRows) padding rows, dropout \(dropout)): max diff \(diff), scale \(scale)")
         }
     }
 }
