@@ -6,40 +6,13 @@ import BertGraph
 enum IndexingKernels {
     /// (table [rows, h], ids int[...]) -> [..., h]: row ids[i] of the table for each i.
     static func gather(_ site: KernelSite) -> Kernel {
-        let (table, ids, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
-        let (rows, h) = (site.inputShapes[0][0], site.inputShapes[0][1])
-        let count = site.inputCount(1)
-        let idType = IndexType(site.inputTypes[1])
-        let parallel = site.parallel
-        return Kernel { f in
-            let tp = f.floats(table), op = f.floats(out), ip = UnsafeRawPointer(f.raw(ids))
-            try idType.validate(ip, count: count, bound: rows, site: site)
-            parallel.split(count, work: count * h) { range in
-                for i in range { (op + i * h).update(from: tp + idType.load(ip, i) * h, count: h) }
-            }
-        }
+        copyRows(site, rows: site.inputShapes[0][0], h: site.inputShapes[0][1])
     }
 
     /// (dy [..., h], ids int[...]) -> [rows, h]: a zero table with row i of dy added into row
-    /// ids[i], in order of i. Split by columns so each element sums in the same order.
-    static func gatherGrad(_ site: KernelSite, rows: Int) -> Kernel {
-        let (dy, ids, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
-        let h = site.outputShapes[0][1]
-        let count = site.inputCount(1)
-        let idType = IndexType(site.inputTypes[1])
-        let parallel = site.parallel
-        return Kernel { f in
-            let dyp = f.floats(dy), op = f.floats(out), ip = UnsafeRawPointer(f.raw(ids))
-            try idType.validate(ip, count: count, bound: rows, site: site)
-            parallel.splitElements(rows * h) { r in (op + r.lowerBound).update(repeating: 0, count: r.count) }
-            parallel.split(h, work: count * h) { cols in
-                let (c0, n) = (cols.lowerBound, cols.count)
-                for i in 0..<count {
-                    let src = dyp + i * h + c0, dst = op + idType.load(ip, i) * h + c0
-                    for j in 0..<n { dst[j] += src[j] }
-                }
-            }
-        }
+    /// ids[i], in order of i.
+    static func gatherGrad(_ site: KernelSite) -> Kernel {
+        addRows(site, h: site.outputShapes[0][1])
     }
 
     /// (ids int[b, s]) -> int[s]: 0, 1, ..., s - 1, in the ids' integer type.
@@ -88,39 +61,50 @@ enum IndexingKernels {
 
     /// (x [..., h], rows int[n]) -> [n, h]: row rows[i] of x viewed as a matrix.
     static func gatherRows(_ site: KernelSite) -> Kernel {
-        let (x, rows, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
         let h = site.inputShapes[0].last!
-        let bound = site.inputCount(0) / max(h, 1)
+        return copyRows(site, rows: site.inputCount(0) / max(h, 1), h: h)
+    }
+
+    /// (y [n, h], rows int[n]) -> [leading..., h]: zeros with row i of y added into row
+    /// rows[i] of the result viewed as a matrix, in order of i.
+    static func scatterRows(_ site: KernelSite) -> Kernel {
+        addRows(site, h: site.inputShapes[0][1])
+    }
+
+    // MARK: - Shared by the row ops
+
+    /// (source [rows, h], ids int[...]) -> out: row ids[i] of the source for each i.
+    private static func copyRows(_ site: KernelSite, rows: Int, h: Int) -> Kernel {
+        let (source, ids, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
         let count = site.inputCount(1)
         let idType = IndexType(site.inputTypes[1])
         let parallel = site.parallel
         return Kernel { f in
-            let xp = f.floats(x), op = f.floats(out), ip = UnsafeRawPointer(f.raw(rows))
-            try idType.validate(ip, count: count, bound: bound, site: site)
+            let sp = f.floats(source), op = f.floats(out), ip = UnsafeRawPointer(f.raw(ids))
+            try idType.validate(ip, count: count, bound: rows, site: site)
             parallel.split(count, work: count * h) { range in
-                for i in range { (op + i * h).update(from: xp + idType.load(ip, i) * h, count: h) }
+                for i in range { (op + i * h).update(from: sp + idType.load(ip, i) * h, count: h) }
             }
         }
     }
 
-    /// (y [n, h], rows int[n]) -> [leading..., h]: zeros with row i of y added into row
-    /// rows[i], in order of i. Split by columns, so repeated rows sum in one fixed order.
-    static func scatterRows(_ site: KernelSite) -> Kernel {
-        let (y, rows, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
-        let h = site.inputShapes[0][1]
+    /// (rows [n, h], ids int[n]) -> out, a zero matrix [out rows, h] with row i added into
+    /// row ids[i], in order of i. Split by columns, so repeated ids sum in one fixed order.
+    private static func addRows(_ site: KernelSite, h: Int) -> Kernel {
+        let (source, ids, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
         let total = site.outputCount(0)
         let bound = total / max(h, 1)
         let count = site.inputCount(1)
         let idType = IndexType(site.inputTypes[1])
         let parallel = site.parallel
         return Kernel { f in
-            let yp = f.floats(y), op = f.floats(out), ip = UnsafeRawPointer(f.raw(rows))
+            let sp = f.floats(source), op = f.floats(out), ip = UnsafeRawPointer(f.raw(ids))
             try idType.validate(ip, count: count, bound: bound, site: site)
             parallel.splitElements(total) { r in (op + r.lowerBound).update(repeating: 0, count: r.count) }
             parallel.split(h, work: count * h) { cols in
                 let (c0, n) = (cols.lowerBound, cols.count)
                 for i in 0..<count {
-                    let src = yp + i * h + c0, dst = op + idType.load(ip, i) * h + c0
+                    let src = sp + i * h + c0, dst = op + idType.load(ip, i) * h + c0
                     for j in 0..<n { dst[j] += src[j] }
                 }
             }

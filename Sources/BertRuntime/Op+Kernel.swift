@@ -14,7 +14,7 @@ extension Op {
     func kernel(at site: KernelSite) -> Kernel {
         switch self {
         case .gather: return IndexingKernels.gather(site)
-        case .gatherGrad(let rows): return IndexingKernels.gatherGrad(site, rows: rows)
+        case .gatherGrad: return IndexingKernels.gatherGrad(site)
         case .positions: return IndexingKernels.positions(site)
         case .select(let axis, let index): return IndexingKernels.select(site, axis: axis, index: index)
         case .selectGrad(let axis, let index, _): return IndexingKernels.selectGrad(site, axis: axis, index: index)

@@ -69,11 +69,6 @@ final class ClassTokenLayerTests: XCTestCase {
         let x = try run(a), y = try run(b)
         XCTAssertEqual(Set(x.keys), Set(y.keys).subtracting(["pooled_output", "sequence_output"]))
         XCTAssertGreaterThan(x.count, train ? 30 : 0, "logits, loss and the gradients are compared")
-        for (name, got) in x {
-            let p = got.floats!, q = y[name]!.floats!
-            let scale = max(q.map(abs).max() ?? 0, 1e-3)
-            let diff = zip(p, q).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThanOrEqual(diff, 1e-5 * scale, "\(name): max diff \(diff), scale \(scale)")
-        }
+        assertTensorsClose(x, y, relative: 1e-5, "")
     }
 }

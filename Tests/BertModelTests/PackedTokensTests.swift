@@ -80,11 +80,6 @@ final class PackedTokensTests: XCTestCase {
         let x = try run(a, packedRows: rows), y = try run(b, packedRows: nil)
         XCTAssertEqual(Set(x.keys), Set(y.keys))
         XCTAssertGreaterThan(x.count, train ? 30 : 0, "logits, loss and the gradients are compared")
-        for (name, got) in x {
-            let p = got.floats!, q = y[name]!.floats!
-            let scale = max(q.map(abs).max() ?? 0, 1e-3)
-            let diff = zip(p, q).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThanOrEqual(diff, 1e-5 * scale, "\(name) (\(extraRows) padding rows, dropout \(dropout)): max diff \(diff), scale \(scale)")
-        }
+        assertTensorsClose(x, y, relative: 1e-5, " (\(extraRows) padding rows, dropout \(dropout))")
     }
 }

@@ -1,5 +1,6 @@
 import BertGraph
 import BertRuntime
+import XCTest
 
 extension ParameterStore {
     /// Deterministic random values for every parameter of a small test model: LayerNorm
@@ -15,5 +16,22 @@ extension ParameterStore {
             try set(name, HostTensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in
                 name.hasSuffix("LayerNorm.weight") ? 1 + 0.2 * random() : 0.4 * random() }))
         }
+    }
+}
+
+/// Asserts that every tensor of `actual` is within `relative` of the same-named tensor of
+/// `expected`, relative to that tensor's largest magnitude (at least 1e-3): graphs that differ
+/// only in how sums are associated.
+func assertTensorsClose(_ actual: [String: HostTensor], _ expected: [String: HostTensor], relative: Float,
+                        _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+    for (name, got) in actual {
+        guard let want = expected[name]?.floats, let p = got.floats else {
+            XCTFail("\(name): missing or not float", file: file, line: line)
+            continue
+        }
+        let scale = max(want.map(abs).max() ?? 0, 1e-3)
+        let diff = zip(p, want).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(diff, relative * scale, "\(name)\(context): max diff \(diff), scale \(scale)",
+                                 file: file, line: line)
     }
 }
