@@ -26,7 +26,7 @@ public struct GraphOptions: Hashable, Sendable {
     /// The encoder's dense layers run on the real tokens only, packed into `[tokens, hidden]`
     /// rows; attention scatters them back to `[batch, seq]`. Adds the inputs `token_rows`
     /// i32[tokens] (row `b * seq + p` of each packed token) and `class_rows` i32[batch] (the
-    /// packed row of each example's [CLS]); `InputBatch.make(packing:)` fills them. Padding
+    /// packed row of each example's [CLS]); `InputBatch.make(packedRows:)` fills them. Padding
     /// rows never reach a real token, so only the products' row counts change. Not with
     /// `encoderOutputs`, whose sequence output has a row for every position. Dropout draws
     /// the masks of the padded positions, so training sees the same random draws.
@@ -185,8 +185,8 @@ public struct BertBuilder {
     }
 
     /// Multi-head self-attention with the padding mask -> [batch, seq, hidden], or
-    /// [tokens, hidden] with packed tokens (before the output projection). With `classToken` ([batch, hidden]) only the [CLS] row queries, and
-    /// the result is [batch, hidden].
+    /// [tokens, hidden] with packed tokens (before the output projection). With `classToken`
+    /// ([batch, hidden]) only the [CLS] row queries, and the result is [batch, hidden].
     private mutating func selfAttention(_ p: String, _ x: ValueID, mask: ValueID, classToken: ValueID? = nil) throws -> ValueID {
         let h = Dim.fixed(config.hiddenSize)
         let heads = Dim.fixed(config.numAttentionHeads)

@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Load weights from this model directory (default: random weights).") var model: String?
     @Option(help: "Seed of the synthetic batch and random weights.") var seed: UInt64 = 0
     @Option(help: "Real tokens per example (the rest of --seq is padding); default: --seq.") var length: Int?
-    @Option(help: "Run the encoder's dense layers on the real tokens only, in multiples of N rows (train and eval use 64); 0: every position.")
+    @Option(help: "Run the encoder's dense layers on the real tokens only, in multiples of N rows (training uses 64); 0: every position.")
     var packTokens: Int = 0
     @Flag(help: "Time every kernel and report the time by op kind.") var profile = false
     @Flag(help: "Print one JSON object.") var json = false
