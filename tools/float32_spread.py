@@ -7,7 +7,8 @@ Runs the same sentence pairs (batch 1, natural lengths, no padding) through
   ort        ONNX Runtime on bertc's ONNX export, all graph optimisations,
   ort_noopt  ONNX Runtime on the same export with graph optimisations off,
   bertc      `bertc predict --model RUN --input FILE --json`,
-and prints the max abs logit difference of every pair of them, so that a parity tolerance
+and prints the max abs logit difference of every pair of them (and the root mean square, which
+a single unlucky pair does not decide), so that a parity tolerance
 between two float32 runtimes can be judged against how far float32 runtimes are apart anyway.
 
 Needs the reference venv (torch, transformers, tokenizers, onnxruntime):
@@ -108,9 +109,14 @@ def main():
     print(" " * 10 + "".join(f"{b:>11s}" for b in names))
     for a in names:
         print(f"{a:10s}" + "".join(f"{matrix[a][b]:11.2e}" for b in names))
+    rms = {a: {b: float(np.sqrt(np.mean((logits[a] - logits[b]) ** 2))) for b in names} for a in names}
+    print("root mean square difference of logits:")
+    print(" " * 10 + "".join(f"{b:>11s}" for b in names))
+    for a in names:
+        print(f"{a:10s}" + "".join(f"{rms[a][b]:11.2e}" for b in names))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"pairs": len(pairs), "input": input_path, "max_abs_diff": matrix}, f, indent=2)
+            json.dump({"pairs": len(pairs), "input": input_path, "max_abs_diff": matrix, "rms_diff": rms}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@
 //   3. parse the graph and check it is a classifier inference graph: inputs `input_ids`,
 //      `token_type_ids`, `attention_mask` i32[batch, seq], a `logits` output
 //      f32[batch, labels], no dropout, loss or gradients; its parameters (names and shapes)
-//      are those the manifest's model config describes;
+//      are those the manifest's model config describes; then FuseOps, so that a bundle written
+//      before a fusion existed runs the same kernels (and bits) as the model does now;
 //   4. load the weights strictly: every graph parameter present with its shape, float32,
 //      no extra tensors; the vocabulary and maximum length must fit the embedding tables;
 //   5. build a `Predictor` with the manifest's tokenizer settings and length buckets, the
@@ -16,6 +17,7 @@
 
 import BertGraph
 import BertModel
+import BertPasses
 import BertRuntime
 import BertText
 import Foundation
@@ -115,7 +117,8 @@ public final class BundleModel {
         for (i, node) in graph.nodes.enumerated() {
             if case .dropout = node.op { throw bad("node \(graph.nodeName(i)) is a dropout; inference graphs have none") }
         }
-        return graph
+        // The compiler's fusions (a fused graph stays as it is).
+        do { return try EliminateDeadCode().run(FuseOps().run(graph)) } catch { throw bad("\(error)") }
     }
 
     /// The manifest's config must describe the graph: the parameters the compiler's inference

@@ -19,7 +19,7 @@ extension Op {
         case .gather, .gatherGrad, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .matmul, .batchMatmul,
              .sumLeading, .layerNormGrad, .reshape, .transpose, .softmaxCrossEntropy,
              .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill, .geluGradSum,
-             .linear:
+             .linear, .attention:
             return false
         }
     }
@@ -38,7 +38,7 @@ extension Op {
              .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm,
              .layerNormGrad, .maskedSoftmax, .softmaxGrad, .transpose, .softmaxCrossEntropy,
              .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill, .linear,
-             .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
+             .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum, .attention:
             return false
         }
     }

@@ -27,6 +27,7 @@ extension Op {
         .softmaxGrad, .reshape([]), .transpose([]), .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
         .meanSquaredError, .meanSquaredErrorGrad, .fill(value: 0, shape: []), .linear(activation: .identity),
         .addLayerNorm(epsilon: 0), .scaledMaskedSoftmax(factor: 0), .scaledSoftmaxGrad(factor: 0), .geluGradSum(.erf),
+        .attention(heads: 1, factor: 0),
     ].map { ($0.name, $0) })
 
     /// Every op name the parser knows, sorted.
@@ -70,6 +71,7 @@ extension Op {
         case .scaledMaskedSoftmax: return .scaledMaskedSoftmax(factor: try a.float("factor"))
         case .scaledSoftmaxGrad: return .scaledSoftmaxGrad(factor: try a.float("factor"))
         case .geluGradSum: return .geluGradSum(try a.approximation("approximation"))
+        case .attention: return .attention(heads: try a.count("heads"), factor: try a.float("factor"))
         }
     }
 }

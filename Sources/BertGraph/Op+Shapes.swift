@@ -187,6 +187,19 @@ extension Op {
             try arity(2); try float(0); try float(1); try same(0, 1)
             guard let n = s[0].last else { throw fail("dy must have a last dim, got \(s[0])") }
             return [types[0], f32(Shape([n]))]
+        case .attention(let heads, _):
+            try arity(4); try float(0); try float(1); try float(2); try integer(3); try same(1, 2)
+            guard s[1].rank == 3, let h = s[1].last, case .fixed(let width) = h,
+                  heads > 0, width % heads == 0 else {
+                throw fail("k must be [b, sk, h] with h a multiple of \(heads) heads, got \(s[1])")
+            }
+            guard (s[0].rank == 3 || s[0].rank == 2), s[0][0] == s[1][0], s[0].last == h else {
+                throw fail("q must be [b, sq, \(h)] or [b, \(h)] for k \(s[1]), got \(s[0])")
+            }
+            guard s[3] == Shape([s[1][0], s[1][1]]) else {
+                throw fail("mask must be [b, sk] = [\(s[1][0]), \(s[1][1])], got \(s[3])")
+            }
+            return [types[0]]
         }
     }
 }

@@ -135,6 +135,12 @@ public enum Op: Hashable, Sendable {
     /// (dy [..., n], x [..., n]) -> (dx = dy * GELU'(x) [..., n], dx summed over the leading
     /// dims [n]): a GELU gradient and the bias gradient that reduces it, in one pass.
     case geluGradSum(GeluApproximation)
+    /// (q [b, sq, h] or [b, h], k [b, sk, h], v [b, sk, h], mask int[b, sk]) -> context, q's
+    /// shape: multi-head attention over `heads` heads of h / heads columns each, with
+    /// softmax(factor * q k^T + (1 - mask) * -10000) v per head. Replaces the heads' reshapes
+    /// and transposes, both batched products and the softmax of an inference graph; the
+    /// heads are read and written in place in the [.., h] rows.
+    case attention(heads: Int, factor: Float)
 }
 
 extension Op {
@@ -176,13 +182,14 @@ extension Op {
         case .scaledMaskedSoftmax: return "scaled_masked_softmax"
         case .scaledSoftmaxGrad: return "scaled_softmax_grad"
         case .geluGradSum: return "gelu_grad_sum"
+        case .attention: return "attention"
         }
     }
 
     /// True for the ops `FuseOps` makes (reported by `bertc compile` as fused ops).
     public var isFused: Bool {
         switch self {
-        case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
+        case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum, .attention:
             return true
         case .gather, .gatherGrad, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .add, .mul,
              .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul,
@@ -207,6 +214,7 @@ extension Op {
         case .gelu(let a), .geluGrad(let a), .geluGradSum(let a): return [("approximation", a.rawValue)]
         case .linear(let activation): return [("activation", activation.text)]
         case .scaledMaskedSoftmax(let f), .scaledSoftmaxGrad(let f): return [("factor", "\(f)")]
+        case .attention(let heads, let f): return [("heads", String(heads)), ("factor", "\(f)")]
         case .dropout(let rate, let stream), .dropoutGrad(let rate, let stream):
             return [("rate", "\(rate)"), ("stream", String(stream))]
         case .matmul(let ta, let tb), .batchMatmul(let ta, let tb):

@@ -19,7 +19,11 @@ import BertGraph
 //      backward softmaxGrad then scale(f) -> scaledSoftmaxGrad(f);
 //   5. bias gradient of a GELU layer: geluGrad whose output a sumLeading(keepRank: 1) reads
 //      (among other readers) -> geluGradSum with outputs (dx, dbias), at the geluGrad's place;
-//   6. the graph: surviving nodes in order; values are left for EliminateDeadCode.
+//   6. attention (graphs whose softmax nothing else reads: inference and evaluation): the
+//      heads of q, k and v (reshape [b, s, heads, d], transpose [0, 2, 1, 3]; for a query of
+//      one row, reshape [b, heads, 1, d] alone), the scores' batchMatmul, scaledMaskedSoftmax,
+//      the context's batchMatmul and the way back to [b, s, h] -> attention(heads, factor);
+//   7. the graph: surviving nodes in order; values are left for EliminateDeadCode.
 // Softmax cross-entropy and LayerNorm's backward are single ops already.
 
 /// Fuses op chains of a (differentiated) graph into the fused ops of `Op`.
@@ -58,6 +62,34 @@ public struct FuseOps: GraphPass {
             for v in inputs { readers[v] += 1 }
             nodes[i] = Node(op: op, inputs: inputs, outputs: outputs)
             nodes[p] = nil
+        }
+
+        /// Replaces node `i` by `op` over `inputs`, keeping its outputs, and drops the nodes
+        /// `dropped` (whose outputs only the chain read).
+        mutating func fuse(_ i: Int, dropping dropped: [Int], op: Op, inputs: [ValueID]) {
+            for p in dropped + [i] { for v in nodes[p]!.inputs { readers[v] -= 1 } }
+            for v in inputs { readers[v] += 1 }
+            nodes[i] = Node(op: op, inputs: inputs, outputs: nodes[i]!.outputs)
+            for p in dropped { nodes[p] = nil }
+        }
+
+        /// When `v` is the heads of a [b, s, h] value `x` as [b, heads, s, d] (reshape to
+        /// [b, s, heads, d], then transpose [0, 2, 1, 3]; or, from x [b, h], a reshape to
+        /// [b, heads, 1, d]) read only on the way: x and the nodes of the way.
+        func headsSource(of v: ValueID) -> (source: ValueID, nodes: [Int])? {
+            let heads = shape(v)
+            guard heads.rank == 4, case .fixed(let count) = heads[1], case .fixed(let d) = heads[3],
+                  let (p, node) = soleProducer(of: v) else { return nil }
+            if node.op == .transpose([0, 2, 1, 3]), let (q, split) = soleProducer(of: node.inputs[0]),
+               split.op == .reshape(Shape([heads[0], heads[2], heads[1], heads[3]])),
+               shape(split.inputs[0]) == Shape([heads[0], heads[2], .fixed(count * d)]) {
+                return (split.inputs[0], [p, q])
+            }
+            if case .reshape = node.op, heads[2] == .fixed(1),
+               shape(node.inputs[0]) == Shape([heads[0], .fixed(count * d)]) {
+                return (node.inputs[0], [p])
+            }
+            return nil
         }
     }
 
@@ -115,6 +147,33 @@ public struct FuseOps: GraphPass {
         }
     }
 
+    /// Stage 6: attention, from the heads of q, k and v to the context in [b, s, h] rows.
+    private func fuseAttention(_ r: inout Rewrite) {
+        for i in r.nodes.indices {
+            guard let node = r.nodes[i], case .reshape = node.op else { continue }
+            // The context [b, heads, sq, d] back to [b, sq, h] (transpose, reshape), or to
+            // [b, h] (reshape) for a query of one row.
+            var context = node.inputs[0], way: [Int] = []
+            if r.shape(node.outputs[0]).rank == 3 {
+                guard let (p, back) = r.soleProducer(of: context), back.op == .transpose([0, 2, 1, 3]) else { continue }
+                context = back.inputs[0]
+                way = [p]
+            }
+            guard let (pc, product) = r.soleProducer(of: context),
+                  product.op == .batchMatmul(transposeA: false, transposeB: false),
+                  let (ps, softmax) = r.soleProducer(of: product.inputs[0]),
+                  case .scaledMaskedSoftmax(let factor) = softmax.op,
+                  let (pq, scores) = r.soleProducer(of: softmax.inputs[0]),
+                  scores.op == .batchMatmul(transposeA: false, transposeB: true),
+                  let q = r.headsSource(of: scores.inputs[0]), let k = r.headsSource(of: scores.inputs[1]),
+                  let v = r.headsSource(of: product.inputs[1]),
+                  r.shape(q.source) == r.shape(node.outputs[0]), r.shape(k.source) == r.shape(v.source),
+                  r.shape(k.source).rank == 3, case .fixed(let heads) = r.shape(context)[1] else { continue }
+            r.fuse(i, dropping: way + [pc, ps, pq] + q.nodes + k.nodes + v.nodes,
+                   op: .attention(heads: heads, factor: factor), inputs: [q.source, k.source, v.source, softmax.inputs[1]])
+        }
+    }
+
     // MARK: - Entry point
 
     public func run(_ graph: Graph) throws -> Graph {
@@ -123,6 +182,7 @@ public struct FuseOps: GraphPass {
         fuseAddLayerNorm(&r)
         fuseScaledSoftmax(&r)
         fuseGeluGradSum(&r)
+        fuseAttention(&r)
         var g = graph
         g.nodes = r.nodes.compactMap { $0 }
         return g

@@ -83,6 +83,12 @@ public struct GraphStatistics: Hashable, Sendable {
             return 2 * outputElements  // the two unfused ops, one per element each
         case .geluGradSum:
             return 2 * (try count(node.outputs[0]))  // the GELU gradient and the reduction
+        case .attention(let heads, _):
+            // What the unfused ops count: both batched products (2 sq sk h each per example)
+            // and the scaled softmax (2 per score).
+            let k = try sizes(node.inputs[1])
+            let keys = k[1], width = k[2], queries = outputElements / max(k[0] * width, 1)
+            return k[0] * (4 * queries * keys * width + 2 * heads * queries * keys)
         }
     }
 }

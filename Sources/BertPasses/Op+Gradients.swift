@@ -91,7 +91,7 @@ extension Op {
              .layerNormGrad, .softmaxGrad, .softmaxCrossEntropyGrad, .meanSquaredErrorGrad:
             // Backward ops appear only in training graphs: gradients of gradients are not built.
             throw e.secondOrder(self)
-        case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
+        case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum, .attention:
             // FuseOps runs after Differentiate, so fused ops never meet a gradient rule.
             throw e.unsupported(self, "fused ops are made after differentiation; differentiate the unfused graph")
         }

@@ -35,7 +35,7 @@ public struct Rematerialize: GraphPass {
              .tanhGrad, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm, .layerNormGrad,
              .maskedSoftmax, .softmaxGrad, .reshape, .transpose, .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
              .meanSquaredError, .meanSquaredErrorGrad, .fill, .linear, .addLayerNorm, .scaledMaskedSoftmax,
-             .scaledSoftmaxGrad, .geluGradSum:
+             .scaledSoftmaxGrad, .geluGradSum, .attention:
             return false
         }
     }

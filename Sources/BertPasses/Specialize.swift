@@ -34,7 +34,7 @@ public struct Specialize: GraphPass {
              .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm,
              .layerNormGrad, .maskedSoftmax, .softmaxGrad, .transpose, .softmaxCrossEntropy,
              .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .linear, .addLayerNorm,
-             .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum:
+             .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum, .attention:
             return op
         }
     }

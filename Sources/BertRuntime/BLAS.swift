@@ -64,20 +64,36 @@ enum BLAS {
         }
     }
 
+    /// Sets OpenBLAS to one thread before a job whose units each call `serialSgemm`.
+    static func prepareSerialProducts() {
+        applyThreads(1)
+    }
+
+    /// `c = a' b'` on the calling thread alone (operands as in `sgemm`), for kernels that
+    /// spread their own units of work over the runtime's threads; call
+    /// `prepareSerialProducts` before their job.
+    static func serialSgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), 1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
+    }
+
     /// `c = a B (+ bias [n] in every row, when given)` with B packed once (`PackedMatrix`,
     /// [k, n]) for `Gemm`; a is [m, k] with rows `lda` apart. Split across threads like
-    /// `sgemm`: by rows of c, or by columns at whole 16-column panels.
+    /// `sgemm`: by rows of c, or by columns at whole 16-column panels. `finish` runs on each
+    /// finished block of c, on the thread that computed it (see `Gemm.multiply`).
     static func sgemm(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
-                      c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?) {
+                      c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, finish: Gemm.FinishBlock? = nil) {
         let n = packed.n
         if m == 0 || n == 0 { return }
         forEachBlock(m: m, n: n, k: packed.k) { splitRows, start, end in
             if splitRows {
                 Gemm.multiply(m: end - start, a: a + start * lda, lda: lda, packed: packed, columns: 0..<n,
-                              c: c + start * ldc, ldc: ldc, accumulate: false, bias: bias)
+                              c: c + start * ldc, ldc: ldc, accumulate: false, bias: bias, finish: finish)
             } else {
                 Gemm.multiply(m: m, a: a, lda: lda, packed: packed, columns: start..<end, c: c + start, ldc: ldc,
-                              accumulate: false, bias: bias.map { $0 + start })
+                              accumulate: false, bias: bias.map { $0 + start }, finish: finish)
             }
         }
     }

@@ -89,9 +89,13 @@ enum Gemm {
     /// calling thread: a is [m, k] with rows `lda` apart, B the packed [k, n], c
     /// [m, columns.count] with rows `ldc` apart, bias [columns.count]. `columns` starts at a
     /// whole panel. The bias is added where c would be, so `c = bias; c += a B` gives the
-    /// same bits without the pass that writes the bias into c first.
+    /// same bits without the pass that writes the bias into c first. `finish`, when given, is
+    /// called on each block of c as soon as it holds its final values (its first element,
+    /// rows, columns and `ldc`), while the block is still in cache: an activation applied
+    /// there gives the same bits as a pass over c afterwards.
     static func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix, columns: Range<Int>,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>? = nil) {
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>? = nil,
+                         finish: FinishBlock? = nil) {
         precondition(columns.lowerBound % tileColumns == 0, "a packed matrix is split at whole panels")
         precondition(bias == nil || !accumulate, "add either c or a bias")
         for (index, block) in packed.blocks.enumerated() {
@@ -101,10 +105,13 @@ enum Gemm {
                 // What each k block's sums are added to: c itself after the first block.
                 let addend: Addend = index > 0 || accumulate ? .output : bias.map { .row($0 + j0) } ?? .none
                 multiplyPacked(m: m, n: nc, depth: block, a: a, lda: lda, packedB: panels + j0 * block.count,
-                               c: c + j0, ldc: ldc, addend: addend)
+                               c: c + j0, ldc: ldc, addend: addend, finish: index == packed.blocks.count - 1 ? finish : nil)
             }
         }
     }
+
+    /// Called on a block of c that holds its final values: (first element, rows, columns, ldc).
+    typealias FinishBlock = (UnsafeMutablePointer<Float>, Int, Int, Int) -> Void
 
     /// What a k block's sums are added to before they are stored.
     private enum Addend {
@@ -143,10 +150,11 @@ enum Gemm {
 
     /// One k block against b's packed panels (`n` columns, panel after panel, each
     /// `depth.count` x 16), in row blocks of `rowBlock` rows of a (which stay in L2 while
-    /// every panel of b passes them), running the micro-kernels over every tile.
+    /// every panel of b passes them), running the micro-kernels over every tile; then `finish`
+    /// on the row block's n columns.
     private static func multiplyPacked(m: Int, n: Int, depth: Range<Int>, a: UnsafePointer<Float>, lda: Int,
                                        packedB: UnsafePointer<Float>,
-                                       c: UnsafeMutablePointer<Float>, ldc: Int, addend: Addend) {
+                                       c: UnsafeMutablePointer<Float>, ldc: Int, addend: Addend, finish: FinishBlock?) {
         let kc = depth.count
         var edge = (Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8(), Lane8())
         // Every row block but the last has `rowBlock` rows: cut both kinds into tiles once.
@@ -201,6 +209,7 @@ enum Gemm {
                     }
                 }
             }
+            finish?(c + i0 * ldc, min(rowBlock, m - i0), n, ldc)
         }
     }
 

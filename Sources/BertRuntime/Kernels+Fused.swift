@@ -16,15 +16,15 @@ enum FusedKernels {
         let parallel = site.parallel
         // In plans that leave the weights unchanged between runs, w is packed once.
         let packed = site.packsWeights && site.inputIsParameter[1]
-        let packedProduct = { (f: KernelFrame) in
+        let packedProduct = { (f: KernelFrame, finish: Gemm.FinishBlock?) in
             BLAS.sgemm(m: rows, a: f.floats(x), lda: k, packed: f.parameters.packedTransposed(f.floats(w), n: n, k: k),
-                       c: f.floats(out), ldc: n, bias: f.floats(b))
+                       c: f.floats(out), ldc: n, bias: f.floats(b), finish: finish)
         }
         switch activation {
         case .identity:
             return Kernel { f in
                 let bp = f.floats(b), op = f.floats(out)
-                if packed { return packedProduct(f) }
+                if packed { return packedProduct(f, nil) }
                 parallel.split(rows, work: rows * n) { range in
                     for row in range { (op + row * n).update(from: bp, count: n) }
                 }
@@ -36,9 +36,9 @@ enum FusedKernels {
             return Kernel { f in
                 let bp = f.floats(b), op = f.floats(out)
                 if packed {
-                    packedProduct(f)
-                    parallel.split(rows, work: rows * n) { range in
-                        for row in range { gelu(op + row * n, op + row * n, op + row * n, n) }
+                    // The GELU on each block of the product while it is in cache.
+                    packedProduct(f) { block, rows, columns, ld in
+                        for row in 0..<rows { gelu(block + row * ld, block + row * ld, block + row * ld, columns) }
                     }
                     return
                 }

@@ -48,6 +48,7 @@ extension Op {
         case .scaledMaskedSoftmax(let factor): return FusedKernels.scaledMaskedSoftmax(site, factor: factor)
         case .scaledSoftmaxGrad(let factor): return FusedKernels.scaledSoftmaxGrad(site, factor: factor)
         case .geluGradSum(let form): return FusedKernels.geluGradSum(site, form: form)
+        case .attention(let heads, let factor): return AttentionKernels.attention(site, heads: heads, factor: factor)
         }
     }
 }

@@ -32,6 +32,20 @@ final class BundleRoundTripTests: XCTestCase {
         XCTAssertEqual(try BundlePrediction.run(bundle: bundle, pairs: five).logits, try fixture.predictor.predict(five).logits)
     }
 
+    /// A bundle written before a fusion existed (its graph.bertc holds the unfused ops) is
+    /// fused on load: it runs the model's graph, with the same bits.
+    func testUnfusedGraphIsFusedOnLoad() throws {
+        let fixture = try BundleFixture.tiny(self)
+        let config = try BertConfig.load(BundleFixture.root.appendingPathComponent("graphs/bert-tiny.json"))
+        let unfused = try ModelCompiler.graph(config, head: .classification(labels: 2), mode: .infer, fuse: false)
+        XCTAssertTrue(unfused.nodes.contains { $0.op.name == "batch_matmul" })
+        let file = try BundleFixture.temporaryDirectory(self).appendingPathComponent("graph.bertc")
+        try GraphPrinter.render(unfused).write(to: file, atomically: true, encoding: .utf8)
+        let loaded = try BundleModel.readGraph(file, labelCount: 2)
+        XCTAssertEqual(loaded.nodes.filter { $0.op.name == "attention" }.count, config.numHiddenLayers)
+        XCTAssertEqual(GraphPrinter.render(loaded), GraphPrinter.render(fixture.predictor.graph))
+    }
+
     func testManifestDescribesTheSignatureAndFiles() throws {
         let fixture = try BundleFixture.tiny(self)
         let bundle = try fixture.writeBundle(self)

@@ -66,12 +66,14 @@ func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
     let scaledProbs = try g.apply1(.scaledMaskedSoftmax(factor: 0.5), [scores, mask], name: "scaled_probs")
     let dscaled = try g.apply1(.scaledSoftmaxGrad(factor: 0.5), [scores, scaledProbs], name: "dscaled")
     let dgeluSum = try g.apply(.geluGradSum(.erf), [dth, erf], name: "dgelu_sum")
+    let attention = try g.apply1(.attention(heads: 2, factor: 0.5), [ln, ln, linear, mask], name: "attention")
 
     for (name, v) in [("loss", loss), ("mse", mse), ("dlogits", dlogits), ("dpred", dpred),
                       ("dprobs", dprobs), ("ctx", ctx), ("grad:dense.weight", dw), ("grad:LayerNorm.weight", dln[1]),
                       ("grad:LayerNorm.bias", dln[2]), ("dbias", db), ("grad:embeddings.weight", dtable),
                       ("zeros", fill), ("echo ids", ids), ("add_ln", addNorm), ("dscaled", dscaled),
-                      ("dgelu_sum.dx", dgeluSum[0]), ("dgelu_sum.sum", dgeluSum[1]), ("unpacked", unpacked)] {
+                      ("dgelu_sum.dx", dgeluSum[0]), ("dgelu_sum.sum", dgeluSum[1]), ("unpacked", unpacked),
+                      ("attention", attention)] {
         g.addOutput(name, v)
     }
     try GraphVerifier.verify(g)

@@ -27,7 +27,8 @@ final class FuseOpsTests: XCTestCase {
             // Per layer: q, k, v, attention output, FFN output (identity); FFN up (gelu).
             XCTAssertEqual(counts["linear"], 2 * 6 + 2, "pooler and classifier are linear too")
             XCTAssertEqual(counts["add_layer_norm"], 2 * 2 + 1, "two per layer and the embeddings")
-            XCTAssertEqual(counts["scaled_masked_softmax"], 2)
+            XCTAssertEqual(counts["attention"], 2, "the scaled softmax and the rest of attention, per layer")
+            XCTAssertNil(counts["scaled_masked_softmax"])
             XCTAssertTrue(fused.nodes.contains { $0.op == .linear(activation: .gelu(gelu)) })
             XCTAssertFalse(fused.nodes.contains { $0.op == .gelu(gelu) || $0.op == .maskedSoftmax })
             try compare(mode: .infer, gelu: gelu)
