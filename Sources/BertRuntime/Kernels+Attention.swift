@@ -14,14 +14,14 @@
 // were equally accurate (RMS logit error 8.9e-7 to 9.2e-7 on the mean of the three), and each
 // is within ONNX Runtime's 1e-5 on one of the three; this one is on the main job's.
 //
-// Units are split into up to four parts per thread, claimed by whichever thread is free, each
+// Units are split into up to six parts per thread, claimed by whichever thread is free, each
 // part with its own scratch. A unit's arithmetic does not depend on the part or thread it
 // runs on.
 
 enum AttentionKernels {
     /// Parts per thread the units are split into, so that a thread slowed by the machine
     /// leaves its remaining parts to the others.
-    static let partsPerThread = 4
+    static let partsPerThread = 6
 
     /// (q [b, sq, h] or [b, h], k [b, sk, h], v [b, sk, h], mask int[b, sk]) -> [q's shape].
     static func attention(_ site: KernelSite, heads: Int, factor: Float) -> Kernel {
