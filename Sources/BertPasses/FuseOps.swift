@@ -54,16 +54,6 @@ public struct FuseOps: GraphPass {
 
         func shape(_ v: ValueID) -> Shape { graph.values[v].type.shape }
 
-        /// Replaces node `i` by `op` over `inputs`, keeping its outputs, and drops node `p`.
-        mutating func fuse(_ i: Int, dropping p: Int, op: Op, inputs: [ValueID]) {
-            let outputs = nodes[i]!.outputs
-            for v in nodes[p]!.inputs { readers[v] -= 1 }
-            for v in nodes[i]!.inputs { readers[v] -= 1 }
-            for v in inputs { readers[v] += 1 }
-            nodes[i] = Node(op: op, inputs: inputs, outputs: outputs)
-            nodes[p] = nil
-        }
-
         /// Replaces node `i` by `op` over `inputs`, keeping its outputs, and drops the nodes
         /// `dropped` (whose outputs only the chain read).
         mutating func fuse(_ i: Int, dropping dropped: [Int], op: Op, inputs: [ValueID]) {
@@ -102,10 +92,10 @@ public struct FuseOps: GraphPass {
             if node.op == .add, let (p, mm) = r.soleProducer(of: node.inputs[0]),
                mm.op == .matmul(transposeA: false, transposeB: true),
                r.graph.values[mm.inputs[1]].role == .parameter, r.shape(node.inputs[1]).rank == 1 {
-                r.fuse(i, dropping: p, op: .linear(activation: .identity), inputs: [mm.inputs[0], mm.inputs[1], node.inputs[1]])
+                r.fuse(i, dropping: [p], op: .linear(activation: .identity), inputs: [mm.inputs[0], mm.inputs[1], node.inputs[1]])
             } else if case .gelu(let form) = node.op, let (p, lin) = r.soleProducer(of: node.inputs[0]),
                       lin.op == .linear(activation: .identity) {
-                r.fuse(i, dropping: p, op: .linear(activation: .gelu(form)), inputs: lin.inputs)
+                r.fuse(i, dropping: [p], op: .linear(activation: .gelu(form)), inputs: lin.inputs)
             }
         }
     }
@@ -116,7 +106,7 @@ public struct FuseOps: GraphPass {
             guard let node = r.nodes[i], case .layerNorm(let eps) = node.op,
                   let (p, add) = r.soleProducer(of: node.inputs[0]), add.op == .add,
                   r.shape(add.inputs[0]) == r.shape(add.inputs[1]) else { continue }
-            r.fuse(i, dropping: p, op: .addLayerNorm(epsilon: eps),
+            r.fuse(i, dropping: [p], op: .addLayerNorm(epsilon: eps),
                    inputs: [add.inputs[0], add.inputs[1], node.inputs[1], node.inputs[2]])
         }
     }
@@ -127,10 +117,10 @@ public struct FuseOps: GraphPass {
             guard let node = r.nodes[i] else { continue }
             if node.op == .maskedSoftmax, let (p, scale) = r.soleProducer(of: node.inputs[0]),
                case .scale(let f) = scale.op {
-                r.fuse(i, dropping: p, op: .scaledMaskedSoftmax(factor: f), inputs: [scale.inputs[0], node.inputs[1]])
+                r.fuse(i, dropping: [p], op: .scaledMaskedSoftmax(factor: f), inputs: [scale.inputs[0], node.inputs[1]])
             } else if case .scale(let f) = node.op, let (p, grad) = r.soleProducer(of: node.inputs[0]),
                       grad.op == .softmaxGrad {
-                r.fuse(i, dropping: p, op: .scaledSoftmaxGrad(factor: f), inputs: grad.inputs)
+                r.fuse(i, dropping: [p], op: .scaledSoftmaxGrad(factor: f), inputs: grad.inputs)
             }
         }
     }

@@ -133,12 +133,11 @@ enum BLAS {
             for i in 0..<batch { for row in 0..<m { (c + i * cStride + row * ldc).update(repeating: 0, count: n) } }
             return
         }
-        applyThreads(1)
-        let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+        prepareSerialProducts()
         parallel.split(batch, work: batch * m * n * k / 64) { entries in
             for i in entries {
-                cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1, a + i * aStride, blasint(lda),
-                            b + i * bStride, blasint(ldb), 0, c + i * cStride, blasint(ldc))
+                serialSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a + i * aStride, lda: lda,
+                            b: b + i * bStride, ldb: ldb, c: c + i * cStride, ldc: ldc)
             }
         }
     }

@@ -45,7 +45,7 @@ enum AttentionKernels {
             if keys == 0 { op.update(repeating: 0, count: batch * queries * width) }  // no keys: nothing to attend to
             if units == 0 || queries == 0 || keys == 0 { return }
             let mp = UnsafeRawPointer(f.raw(mask)), bp = bias.pointer
-            for i in 0..<(batch * keys) { bp[i] = Float(1 - maskType.load(mp, i)) * -10000 }
+            FusedKernels.additiveMask(mp, maskType, count: batch * keys, into: bp)
             BLAS.prepareSerialProducts()
             WorkerPool.shared.perform(iterations: parts) { part in
                 let s = scores[part].pointer

@@ -89,13 +89,19 @@ enum FusedKernels {
         return Kernel { f in
             let sp = f.floats(scores), op = f.floats(out), mp = UnsafeRawPointer(f.raw(mask))
             let bp = bias.pointer
-            for i in 0..<(batch * keys) { bp[i] = Float(1 - maskType.load(mp, i)) * -10000 }
+            additiveMask(mp, maskType, count: batch * keys, into: bp)
             parallel.split(rows, work: rows * keys) { range in
                 for row in range {
                     softmaxRow(sp + row * keys, bp + (row / (heads * queries)) * keys, op + row * keys, keys, factor)
                 }
             }
         }
+    }
+
+    /// The attention mask as the additive term of the scores: (1 - mask) * -10000, for
+    /// `count` integers at `mask`.
+    static func additiveMask(_ mask: UnsafeRawPointer, _ type: IndexType, count: Int, into bias: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { bias[i] = Float(1 - type.load(mask, i)) * -10000 }
     }
 
     /// y = softmax(x * factor + mask) over one row of `n`, in three passes: scale and mask

@@ -23,8 +23,8 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
     /// only the batch's real tokens, rounded up to a multiple of this many rows so that a
     /// few plans per bucket serve every batch. 0 runs every position of the padded batch.
     /// Packed rows draw the dropout masks of their padded positions, so only float sums over
-    /// tokens (the weight gradients) change order; on MRPC's buckets
-    /// the dense layers then see 54.3 rows per example instead of 68.7 (53.2 real tokens).
+    /// tokens (the weight gradients) change order. On MRPC's buckets the dense layers then see
+    /// 54.3 rows per example instead of 68.7 (53.2 real tokens).
     public var packTokens: Int = 64
     public var seed: UInt64 = 0
     /// Evaluation batch size.
