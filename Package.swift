@@ -5,7 +5,7 @@ import PackageDescription
 // training <- command line. Only BertRuntime imports CBLAS.
 let package = Package(
     name: "bertc",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],  // WorkerPool uses the Synchronization module (Atomic)
     products: [
         .executable(name: "bertc", targets: ["bertc"]),
     ],

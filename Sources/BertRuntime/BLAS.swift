@@ -87,7 +87,7 @@ enum BLAS {
                       c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, finish: Gemm.FinishBlock? = nil) {
         let n = packed.n
         if m == 0 || n == 0 { return }
-        forEachBlock(m: m, n: n, k: packed.k) { splitRows, start, end in
+        forEachBlock(m: m, n: n, k: packed.k, streamsWeight: streams(packed)) { splitRows, start, end in
             if splitRows {
                 Gemm.multiply(m: end - start, a: a + start * lda, lda: lda, packed: packed, columns: 0..<n,
                               c: c + start * ldc, ldc: ldc, accumulate: false, bias: bias, finish: finish)
@@ -98,25 +98,40 @@ enum BLAS {
         }
     }
 
+    /// A packed weight of at least this many values is split across threads even when the
+    /// product has too few rows to reach `smallProduct`: with one row (the [CLS] row of the
+    /// last layer, the pooler) the product is bound by reading the weight from memory, and two
+    /// cores read it faster than one (MiniLM-L6 batch 1: 0.36 ms of such products per step).
+    static let streamedWeight = 1 << 16
+
+    /// Whether a product with `packed` is split as one that streams its weight.
+    static func streams(_ packed: PackedMatrix) -> Bool { packed.n * packed.k >= streamedWeight }
+
     /// Large products are split into blocks whose row (or column) counts are multiples of
     /// this, so every block tiles OpenBLAS's micro-kernels (and `Gemm`'s column panels) fully.
     static let splitQuantum = 16
 
     /// Calls `body(splitRows, start, end)` for each block an [m, n] x k product is split
     /// into: rows start..<end of c when `splitRows` (m >= n), else columns. One block (all
-    /// of c) on the calling thread below `smallProduct` multiply-adds; else up to
-    /// `requestedThreads` blocks on the worker pool, cut at multiples of `splitQuantum`, the
-    /// last taking the rest.
-    private static func forEachBlock(m: Int, n: Int, k: Int, _ body: (_ splitRows: Bool, _ start: Int, _ end: Int) -> Void) {
+    /// of c) on the calling thread below `smallProduct` multiply-adds, unless `streamsWeight`;
+    /// else up to `requestedThreads` blocks on the worker pool, cut at multiples of
+    /// `splitQuantum`, the last taking the rest.
+    private static func forEachBlock(m: Int, n: Int, k: Int, streamsWeight: Bool = false,
+                                     _ body: (_ splitRows: Bool, _ start: Int, _ end: Int) -> Void) {
         let splitRows = m >= n
         let extent = splitRows ? m : n
-        let parts = m * n * k < smallProduct ? 1 : max(1, min(requestedThreads, extent / splitQuantum))
+        let parts = blockCount(m: m, n: n, k: k, streamsWeight: streamsWeight)
         WorkerPool.shared.perform(iterations: parts) { p in
             let start = extent * p / parts / splitQuantum * splitQuantum
             let end = p == parts - 1 ? extent : extent * (p + 1) / parts / splitQuantum * splitQuantum
             guard end > start else { return }
             body(splitRows, start, end)
         }
+    }
+
+    /// How many blocks `forEachBlock` cuts an [m, n] x k product into.
+    static func blockCount(m: Int, n: Int, k: Int, streamsWeight: Bool) -> Int {
+        m * n * k < smallProduct && !streamsWeight ? 1 : max(1, min(requestedThreads, max(m, n) / splitQuantum))
     }
 
     /// `batch` independent products `c_i = a_i' b_i'` (operands `aStride`, `bStride`,

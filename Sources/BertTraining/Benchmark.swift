@@ -29,6 +29,8 @@ public struct BenchmarkOptions: Sendable {
     /// Packed tokens (`TrainingOptions.packTokens`): the dense layers see the real tokens,
     /// rounded up to a multiple of this; 0 runs every position.
     public var packTokens = 0
+    /// Threads the kernels use; nil: every active processor.
+    public var threads: Int?
 
     public init(mode: CompileMode, batch: Int, seq: Int, steps: Int, warmup: Int, labels: Int = 2, seed: UInt64 = 0,
                 profile: Bool = false) {
@@ -105,7 +107,7 @@ public enum Benchmark {
         let (graph, plan, compiled) = try ModelCompiler.compile(config, head: head, mode: o.mode, batch: o.batch, seq: o.seq,
                                                                 packedRows: o.packedRows)
         let weights = try parameters ?? randomParameters(graph, seed: o.seed)
-        let interpreter = try Interpreter(graph: graph, plan: plan)
+        let interpreter = try Interpreter(graph: graph, plan: plan, threads: o.threads)
         let inputs = syntheticBatch(config, options: o)
         let flops = try GraphStatistics(graph).flops(bindings: plan.bindings)
 

@@ -21,6 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Real tokens per example (the rest of --seq is padding); default: --seq.") var length: Int?
     @Option(help: "Run the encoder's dense layers on the real tokens only, in multiples of N rows (training uses 64); 0: every position.")
     var packTokens: Int = 0
+    @Option(help: "Threads the kernels use (default: every active processor).") var threads: Int?
     @Flag(help: "Time every kernel and report the time by op kind.") var profile = false
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -29,6 +30,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("--batch, --seq and --steps must be positive, --warmup not negative")
         }
         if let length, !(1...seq).contains(length) { throw ValidationError("--length must be between 1 and --seq \(seq)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard packTokens >= 0 else { throw ValidationError("--pack-tokens must be 0 or more") }
     }
 
@@ -41,6 +43,7 @@ struct Bench: ParsableCommand {
                                        profile: profile)
         options.length = length ?? seq
         options.packTokens = packTokens
+        options.threads = threads
         var weights: ParameterStore?
         if let model {
             let directory = try ModelDirectory.open(model)

@@ -163,6 +163,42 @@ final class GemmTests: XCTestCase {
                        "bias as addend vs bias copied into c")
     }
 
+    /// A one-row product with a large packed weight (the last layer's [CLS] row, the pooler)
+    /// is read-bound, so `BLAS.sgemm` splits its columns across threads although it is far
+    /// below `smallProduct`; the split gives the bits of one thread's product. A small weight
+    /// (the classifier's) stays on one thread.
+    func testOneRowProductWithALargeWeightIsSplit() {
+        let (n, k) = (384, 384)
+        let x = values(k, seed: 8), w = values(n * k, seed: 9), bias = values(n, seed: 10)
+        let packed = PackedMatrix(k: k, n: n)
+        w.withUnsafeBufferPointer { packed.pack($0.baseAddress!, ldb: k, transposed: true) }
+        XCTAssertTrue(BLAS.streams(packed))
+        XCTAssertFalse(BLAS.streams(PackedMatrix(k: k, n: 2)))
+        func run(threads: Int) -> [Float] {
+            BLAS.setThreads(threads)
+            var c = [Float](repeating: .nan, count: n)
+            x.withUnsafeBufferPointer { xp in
+                bias.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        BLAS.sgemm(m: 1, a: xp.baseAddress!, lda: k, packed: packed, c: cp.baseAddress!, ldc: n,
+                                   bias: bp.baseAddress!)
+                    }
+                }
+            }
+            return c
+        }
+        BLAS.setThreads(2)
+        XCTAssertEqual(BLAS.blockCount(m: 1, n: n, k: k, streamsWeight: true), 2)
+        XCTAssertEqual(BLAS.blockCount(m: 1, n: n, k: k, streamsWeight: false), 1)
+        let split = run(threads: 2), whole = run(threads: 1)
+        XCTAssertEqual(split, whole)
+        let want = reference(transposeB: true, m: 1, n: n, k: k, a: x, lda: k, b: w, ldb: k, c0: [], ldc: n,
+                             accumulate: false, bias: bias)
+        for j in 0..<n {
+            XCTAssertLessThanOrEqual(abs(Double(split[j]) - want.value[j]), 1e-6 * max(want.scale[j], 1), "c[\(j)]")
+        }
+    }
+
     /// A store hands out a weight's packed copy until the weight changes, then packs it anew.
     func testStoreRepacksAfterAnyChange() throws {
         let store = ParameterStore(specs: [("w", [3, 2])])

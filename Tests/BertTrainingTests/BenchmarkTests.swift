@@ -29,6 +29,15 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertNil(plain.profile)
     }
 
+    /// `--threads` reaches the interpreter and the report.
+    func testThreadsOption() throws {
+        var options = BenchmarkOptions(mode: .infer, batch: 2, seq: 8, steps: 1, warmup: 0)
+        options.threads = 1
+        XCTAssertEqual(try Benchmark.run(config, options: options).threads, 1)
+        options.threads = 3
+        XCTAssertEqual(try Benchmark.run(config, options: options).threads, 3)
+    }
+
     func testMedian() {
         XCTAssertEqual(Benchmark.median([3, 1, 2]), 2)
         XCTAssertEqual(Benchmark.median([4, 1, 3, 2]), 2.5)
