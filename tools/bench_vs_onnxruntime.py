@@ -60,15 +60,21 @@ def bertc_ms(model, batch, seq, steps, warmup):
     return json.loads(out.stdout.strip().splitlines()[-1])["medianMillisPerStep"]
 
 
-def ort_profile(onnx_path, batch, seq, steps, warmup, prefix):
-    """ORT's own per-node profile of `steps` runs: (ms per step by node type, slowest nodes)."""
+def ort_session(onnx_path, profile_prefix=None):
+    """ONNX Runtime as the comparison runs it: all graph optimisations, 2 intra-op threads."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.enable_profiling = True
-    options.profile_file_prefix = prefix
-    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    if profile_prefix:
+        options.enable_profiling = True
+        options.profile_file_prefix = profile_prefix
+    return ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+
+def ort_profile(onnx_path, batch, seq, steps, warmup, prefix):
+    """ORT's own per-node profile of `steps` runs: (ms per step by node type, slowest nodes)."""
+    session = ort_session(onnx_path, prefix)
     ort_ms(session, batch, seq, steps, warmup)
     events = json.loads(Path(session.end_profiling()).read_text())
     by_type, by_node, shapes = collections.defaultdict(float), collections.defaultdict(float), {}
@@ -119,11 +125,7 @@ def main():
         onnx_path = Path(tmp) / "model.onnx"
         subprocess.run([str(BERTC), "export", "--format", "onnx", "--model", a.model, "--out", str(onnx_path)],
                        check=True, capture_output=True)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 2
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        session = ort_session(onnx_path)
         rows = []
         for batch in (1, 32):
             steps = a.steps if batch > 1 else a.steps * 5

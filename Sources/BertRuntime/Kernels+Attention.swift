@@ -33,8 +33,7 @@ enum AttentionKernels {
         let maskType = IndexType(site.inputTypes[3])
         let units = batch * heads
         let parallel = site.parallel
-        let parts = parallel.threads > 1 && units * queries * keys * (2 * d + 1) >= parallel.minimumWork
-            ? max(1, min(units, parallel.threads * partsPerThread)) : 1
+        let parts = parallel.parts(units, work: units * queries * keys * (2 * d + 1), perThread: partsPerThread)
         let useGemm = Gemm.isAvailable
         // Per part: the scores of the current head, and its v packed for `Gemm`.
         let scores = (0..<parts).map { _ in Scratch<Float>(queries * keys, 0) }

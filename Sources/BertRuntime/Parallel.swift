@@ -11,7 +11,7 @@ struct Parallel {
     /// Calls `body` with disjoint consecutive ranges that cover `0..<count`, on up to
     /// `threads` threads when `work` (elements touched) reaches `minimumWork`.
     func split(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-        let parts = threads > 1 && work >= minimumWork ? min(threads, count) : 1
+        let parts = parts(count, work: work)
         if parts <= 1 {
             body(0..<count)
             return
@@ -19,6 +19,12 @@ struct Parallel {
         WorkerPool.shared.perform(iterations: parts) { p in
             body((count * p / parts)..<(count * (p + 1) / parts))
         }
+    }
+
+    /// How many ranges `count` items touching `work` elements are split into: up to
+    /// `perThread` per thread (for kernels that hand parts out dynamically), at least 1.
+    func parts(_ count: Int, work: Int, perThread: Int = 1) -> Int {
+        threads > 1 && work >= minimumWork ? max(1, min(count, threads * perThread)) : 1
     }
 
     /// Like `split` over `count` independent elements, in blocks of 64 elements so that each
