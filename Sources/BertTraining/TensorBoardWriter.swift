@@ -8,6 +8,8 @@ import Foundation
 public final class TensorBoardWriter {
     public let url: URL
     private let handle: FileHandle
+    /// Bytes of the file so far (whole records only).
+    public private(set) var bytesWritten = 0
 
     /// Creates `dir` if needed and opens a new event file in it.
     public init(directory dir: URL) throws {
@@ -23,6 +25,19 @@ public final class TensorBoardWriter {
         event.double(1, Date().timeIntervalSince1970)
         event.string(3, "brain.Event:2")
         try write(record: event.bytes)
+    }
+
+    /// Continues the event file at `url` after its first `length` bytes (a resumed run; the
+    /// caller has cut the file back to a record boundary it recorded).
+    public init(continuing url: URL, at length: Int) throws {
+        self.url = url
+        do {
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seek(toOffset: UInt64(length))
+        } catch {
+            throw TrainingError.io(url.path, "cannot reopen the TensorBoard event file")
+        }
+        bytesWritten = length
     }
 
     deinit { try? handle.close() }
@@ -53,6 +68,7 @@ public final class TensorBoardWriter {
         out += le32(CRC32C.mask(CRC32C.checksum(data)))
         try handle.write(contentsOf: Data(out))
         try handle.synchronize()
+        bytesWritten += out.count
     }
 
     private func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)] }

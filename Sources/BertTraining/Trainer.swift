@@ -75,11 +75,13 @@ public final class Trainer {
     /// Trains for `options.epochs` epochs, evaluating on `dev` before training and after
     /// every epoch, writing the run directory as it goes.
     /// - Parameters:
-    ///   - resume: continue from `run/checkpoint` (bit-identical to an uninterrupted run).
+    ///   - resume: continue from `run/checkpoint` (bit-identical to an uninterrupted run); a
+    ///     run that never published a checkpoint starts again from the beginning.
     ///   - stopAfterEpoch: end after this many epochs as if interrupted (the schedule still
     ///     spans `options.epochs`); a later `resume` continues the run.
+    ///   - task: the task's name, recorded in the run's `training.json`.
     public func train(train: [EncodedExample], dev: [EncodedExample], run: RunDirectory, resume: Bool,
-                      stopAfterEpoch: Int? = nil) throws -> TrainingSummary {
+                      stopAfterEpoch: Int? = nil, task: String? = nil) throws -> TrainingSummary {
         guard !train.isEmpty else { throw TrainingError.noExamples("the training set") }
         let batcher = LengthBatcher(buckets: options.effectiveBuckets, batchSize: options.batchSize, seed: options.seed,
                                     groupBatches: options.groupBatches)
@@ -92,25 +94,35 @@ public final class Trainer {
         var firstEpoch = 0
         var evaluations: [EpochEvaluation] = []
         var trainSeconds = 0.0
-        if resume {
-            let state = try run.loadCheckpoint(parameters: parameters, optimizer: optimizer, options: options)
+        var recentLoss: [Float] = []
+        try run.recover()
+        let progress = ProgressReporter(totalSteps: totalSteps)
+        let continuing = resume && run.checkpointPathIfPresent != nil
+        if continuing {
+            let state = try run.loadCheckpoint(parameters: parameters, optimizer: optimizer, options: options,
+                                               optimization: optimization, totalSteps: totalSteps)
             step = state.step
             firstEpoch = state.epoch
             evaluations = state.evaluations
             trainSeconds = state.trainSeconds
+            recentLoss = state.unloggedLosses ?? []
+        } else if resume {
+            progress.line("\(run.url.path) holds no checkpoint yet: starting the run from the beginning")
+            try run.restart(task: task, options: options, optimization: optimization)
         } else {
-            try run.prepare(options: options, optimization: optimization)
+            try run.prepare(task: task, options: options, optimization: optimization)
         }
 
-        let progress = ProgressReporter(totalSteps: totalSteps)
-        if !resume {
+        if !continuing {
             let before = try evaluate(dev)
+            guard before.loss.isFinite else {
+                throw TrainingError.nonFiniteLoss(step: 0, epoch: -1, value: Float(before.loss), checkpoint: nil)
+            }
             evaluations.append(EpochEvaluation(epoch: 0, step: 0, evaluation: before))
             progress.line("dev before training: \(before.summary)")
             try run.logEvaluation(before, epoch: 0, step: 0)
         }
 
-        var recentLoss: [Float] = []
         for epoch in firstEpoch..<min(options.epochs, stopAfterEpoch ?? options.epochs) {
             var epochExamples = 0
             let epochStart = Date()
@@ -130,10 +142,16 @@ public final class Trainer {
                 guard loss.isFinite else {
                     throw TrainingError.nonFiniteLoss(step: step, epoch: epoch, value: loss, checkpoint: run.checkpointPathIfPresent)
                 }
-                let update = try parameters.withUnsafeMutableBufferPointer { p in
-                    try gradients.withUnsafeMutableBufferPointer { g in
-                        try optimizer.update(parameters: p, gradients: UnsafeBufferPointer(g))
+                let update: UpdateReport
+                do {
+                    update = try parameters.withUnsafeMutableBufferPointer { p in
+                        try gradients.withUnsafeMutableBufferPointer { g in
+                            try optimizer.update(parameters: p, gradients: UnsafeBufferPointer(g))
+                        }
                     }
+                } catch OptimizerError.nonFiniteGradient(let parameter, _) {
+                    throw TrainingError.nonFiniteGradient(parameter: parameter, step: step, epoch: epoch,
+                                                          checkpoint: run.checkpointPathIfPresent)
                 }
                 step += 1
                 let seconds = Date().timeIntervalSince(stepStart)
@@ -159,7 +177,8 @@ public final class Trainer {
             try run.saveCheckpoint(parameters: parameters, optimizer: optimizer,
                                    state: CheckpointState(epoch: epoch + 1, step: step, seed: options.seed,
                                                           trainSeconds: trainSeconds, options: options,
-                                                          evaluations: evaluations))
+                                                          optimization: optimization, evaluations: evaluations,
+                                                          unloggedLosses: recentLoss))
         }
         try run.writePlots(totalSteps: totalSteps, optimizer: optimizer)
         let last = evaluations.last!.evaluation

@@ -71,18 +71,29 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
 /// Errors of a training run; each says what to do.
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(step: Int, epoch: Int, value: Float, checkpoint: String?)
+    case nonFiniteGradient(parameter: String, step: Int, epoch: Int, checkpoint: String?)
     case badCheckpoint(String, String)
     case noExamples(String)
     case io(String, String)
 
     public var description: String {
         switch self {
+        case .nonFiniteLoss(_, -1, let value, _):
+            return "the dev loss before training is \(value): the model's weights or inputs hold values that overflow; "
+                + "training did not start"
         case .nonFiniteLoss(let step, let epoch, let value, let checkpoint):
-            let kept = checkpoint.map { "; the last good checkpoint is intact at \($0)" } ?? "; no checkpoint had been written yet"
-            return "loss became \(value) at step \(step) (epoch \(epoch + 1)); training stopped\(kept). Try a lower learning rate."
+            return "loss became \(value) at step \(step) (epoch \(epoch + 1)); training stopped\(Self.kept(checkpoint)). "
+                + "Try a lower learning rate."
+        case .nonFiniteGradient(let parameter, let step, let epoch, let checkpoint):
+            return "the gradient of \(parameter) became non-finite (NaN or Inf) at step \(step + 1) (epoch \(epoch + 1)); "
+                + "training stopped\(Self.kept(checkpoint)). Try a lower learning rate."
         case .badCheckpoint(let path, let why): return "cannot resume from \(path): \(why)"
         case .noExamples(let what): return "no examples in \(what)"
         case .io(let path, let why): return "cannot write \(path): \(why)"
         }
+    }
+
+    private static func kept(_ checkpoint: String?) -> String {
+        checkpoint.map { "; the last good checkpoint is intact at \($0)" } ?? "; no checkpoint had been written yet"
     }
 }

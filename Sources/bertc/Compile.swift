@@ -14,7 +14,8 @@ struct Compile: ParsableCommand {
     @Option(help: "Batch size to plan for.") var batch: Int = 32
     @Option(help: "Sequence length to plan for.") var seq: Int = 128
     @Option(help: "Number of labels of the classification head.") var labels: Int = 2
-    @Option(help: "Write the graph as Graphviz DOT to this file.") var dot: String?
+    @Option(help: "Write the graph as Graphviz DOT to this file (a new file unless --overwrite).") var dot: String?
+    @Flag(help: "Let --dot replace an existing file.") var overwrite = false
     @Flag(help: "Print the graph in bertc's IR text format.") var printIR = false
     @Flag(help: "Print one JSON object.") var json = false
 
@@ -30,8 +31,11 @@ struct Compile: ParsableCommand {
         let (graph, _, report) = try ModelCompiler.compile(bertConfig, head: .classification(labels: labels), mode: mode,
                                                            batch: batch, seq: seq)
         if let dot {
+            if !overwrite, FileManager.default.fileExists(atPath: dot) {
+                throw ValidationError("\(dot) already exists; pass --overwrite to replace it")
+            }
             do { try GraphvizWriter(collapseParameters: true).write(graph).write(toFile: dot, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write \(dot): \(error.localizedDescription)")
+                throw ValidationError("cannot write \(dot): \(plainWords(error))")
             }
         }
         if printIR { print(GraphPrinter.render(graph), terminator: "") }

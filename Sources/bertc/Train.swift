@@ -11,7 +11,8 @@ struct Train: ParsableCommand {
         abstract: "Fine-tune a model on a task (default recipe from graphs/tasks/<task>.json).")
 
     @Option(help: "Model directory (config, weights, vocab.txt).") var model: String
-    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")).") var task: String = "mrpc"
+    @Option(help: "Task: \(TaskCatalog.names.joined(separator: ", ")) (default mrpc; --resume keeps the run's).")
+    var task: String?
     @Option(help: "Run directory to write.") var out: String
     @OptionGroup var data: DataOptions
     @Option(help: "Epochs.") var epochs: Int?
@@ -40,8 +41,18 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let spec = try TaskCatalog.spec(task)
+        let run = RunDirectory(URL(fileURLWithPath: out))
+        // A resumed run starts from its own settings; options given here must agree with them.
+        let saved = resume ? try run.savedRecipe() : nil
+        let spec = try TaskCatalog.spec(task ?? saved?.task ?? "mrpc")
+        if let savedTask = saved?.task, savedTask != spec.name {
+            throw ValidationError("the run in \(out) is a \(savedTask) run; --resume cannot continue it as \(spec.name)")
+        }
         var recipe = try TaskRecipe.load(task: spec.name, graphs: Presets.graphsDirectory())
+        if let saved {
+            recipe.training = saved.options
+            recipe.optimization = saved.optimization
+        }
         if let optimizerConfig { recipe.optimization = try OptimizationConfig.load(URL(fileURLWithPath: optimizerConfig)) }
         if let epochs { recipe.training.epochs = epochs }
         if let batchSize { recipe.training.batchSize = batchSize }
@@ -73,12 +84,12 @@ struct Train: ParsableCommand {
 
         let trainer = try Trainer(config: modelDir.config, head: head, parameters: parameters,
                                   options: options, optimization: recipe.optimization)
-        let run = RunDirectory(URL(fileURLWithPath: out))
-        let summary = try trainer.train(train: train, dev: dev, run: run, resume: resume)
+        let summary = try trainer.train(train: train, dev: dev, run: run, resume: resume, task: spec.name)
         try ModelDirectory.save(to: run.modelURL, config: modelDir.config,
                                 labels: spec.labelNames.isEmpty ? nil : spec.labelNames,
                                 regression: head == .regression, task: spec.name, parameters: parameters,
                                 vocab: modelDir.vocabURL, lowercase: modelDir.lowercase)
+        CrashPoints.reached("model.saved")
         note("fine-tuned model written to \(run.modelURL.path)")
         if json {
             try printJSON(summary)

@@ -35,17 +35,58 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: dir.path).contains { $0.hasPrefix("events.out.tfevents.") })
     }
 
+    /// A run directory written by an earlier version (a plain `checkpoint/` folder, a state
+    /// without log lengths) resumes bit-identical, and its checkpoint is then published the
+    /// current way.
+    func testResumeFromAnEarlierCheckpointLayout() throws {
+        let (straight, _) = try train(epochs: 2)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try train(epochs: 1, totalEpochs: 2, run: dir)
+        let fm = FileManager.default
+        let link = dir.appendingPathComponent("checkpoint")
+        let folder = dir.appendingPathComponent(try fm.destinationOfSymbolicLink(atPath: link.path))
+        try fm.removeItem(at: link)
+        try fm.moveItem(at: folder, to: link)
+        try fm.removeItem(at: dir.appendingPathComponent("checkpoints"))
+        let statePath = link.appendingPathComponent("state.json")
+        var state = try JSONSerialization.jsonObject(with: Data(contentsOf: statePath)) as! [String: Any]
+        for key in ["metrics_bytes", "events_file", "events_bytes", "optimization", "unlogged_losses"] { state[key] = nil }
+        try JSONSerialization.data(withJSONObject: state).write(to: statePath)
+
+        let (resumed, summary) = try train(epochs: 2, run: dir, resume: true)
+        XCTAssertEqual(try floats(resumed), try floats(straight))
+        XCTAssertEqual(summary.steps, 2 * 3)
+        XCTAssertEqual(try fm.destinationOfSymbolicLink(atPath: link.path), "checkpoints/epoch-2")
+        let steps = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { line -> String? in
+                let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                return "\(o["kind"]!) \(o["step"]!)"
+            }
+        XCTAssertEqual(steps, Array(Set(steps)).sorted { steps.firstIndex(of: $0)! < steps.firstIndex(of: $1)! },
+                       "no step logged twice")
+    }
+
     func testDivergingRunStopsAndKeepsTheCheckpoint() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         _ = try train(epochs: 1, totalEpochs: 2, run: dir)
         let before = try Data(contentsOf: dir.appendingPathComponent("checkpoint/model.safetensors"))
+        // A resumed run keeps its settings, so the divergent learning rate goes into the
+        // checkpoint's own record.
+        let statePath = dir.appendingPathComponent("checkpoint/state.json")
+        let state = try String(contentsOf: statePath, encoding: .utf8)
+        try state.replacingOccurrences(of: "\"initial_learning_rate\" : 0.001", with: "\"initial_learning_rate\" : 1e30")
+            .write(to: statePath, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try train(epochs: 2, run: dir, resume: true, learningRate: 1e30)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("training stopped") && text.contains("checkpoint"), text)
         }
         let after = try Data(contentsOf: dir.appendingPathComponent("checkpoint/model.safetensors"))
         XCTAssertEqual(before, after)
+        XCTAssertThrowsError(try train(epochs: 2, run: dir, resume: true)) { error in
+            XCTAssertTrue("\(error)".contains("initial_learning_rate 1e+30 (asked 0.001)"), "\(error)")
+        }
     }
 
     /// Packed tokens change only the order of float sums over tokens (packed rows draw the
