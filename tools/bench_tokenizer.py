@@ -12,7 +12,7 @@ The ratio is against the faster HF mode. Each side runs --trials times; the best
 Before timing, bertc's JSON output for all pairs is checked equal to HF's.
 
 Run (after `swift build -c release $(tools/swift-flags.sh) --product bertc`):
-  /work/refvenv/bin/python tools/bench_tokenizer.py [--repeats 5] [--trials 3] [--out FILE]
+  .venv-ref/bin/python tools/bench_tokenizer.py [--repeats 5] [--trials 3] [--out FILE]
 """
 import os
 

@@ -3,10 +3,10 @@
 
 Run with the reference venv (torch, transformers, numpy):
 
-    /work/refvenv/bin/python tools/bench_vs_pytorch.py                 # all three models
-    /work/refvenv/bin/python tools/bench_vs_pytorch.py --models bert-tiny --steps 5
-    /work/refvenv/bin/python tools/bench_vs_pytorch.py --mrpc          # whole MRPC fine-tune (long)
-    /work/refvenv/bin/python tools/bench_vs_pytorch.py --mrpc --seeds 0,1,2 \
+    .venv-ref/bin/python tools/bench_vs_pytorch.py                 # all three models
+    .venv-ref/bin/python tools/bench_vs_pytorch.py --models bert-tiny --steps 5
+    .venv-ref/bin/python tools/bench_vs_pytorch.py --mrpc          # whole MRPC fine-tune (long)
+    .venv-ref/bin/python tools/bench_vs_pytorch.py --mrpc --seeds 0,1,2 \
         --variant default= --variant grouped="--group-batches 50 --buckets $(seq -s, 8 8 128)"
 
 For every model: a training step (forward + backward + AdamW, clip_grad_norm_ 1.0) at batch

@@ -13,7 +13,7 @@ between two float32 runtimes can be judged against how far float32 runtimes are 
 
 Needs the reference venv (torch, transformers, tokenizers, onnxruntime):
 
-    /work/refvenv/bin/python tools/float32_spread.py --run RUN [--input dev.tsv] [--json OUT]
+    .venv-ref/bin/python tools/float32_spread.py --run RUN [--input dev.tsv] [--json OUT]
 
 RUN is a bertc run (or model) directory with config.json, model.safetensors and vocab.txt;
 the ONNX file defaults to RUN/export/model.onnx. The pairs default to MRPC dev.tsv found

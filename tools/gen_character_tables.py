@@ -23,7 +23,7 @@ tables but kept in the golden):
   punctuation  isolated by BertPreTokenizer
   mark         dropped by strip_accents (non-spacing marks, Mn)
 
-Run:  /work/refvenv/bin/python tools/gen_character_tables.py
+Run:  .venv-ref/bin/python tools/gen_character_tables.py
 """
 import json
 import os

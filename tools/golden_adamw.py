@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes golden/optimizer/adamw.json: reference AdamW updates and learning-rate schedules.
 
-Run with the reference venv:  /work/refvenv/bin/python tools/golden_adamw.py
+Run with the reference venv:  .venv-ref/bin/python tools/golden_adamw.py
 
 - `adamw_pytorch` cases run the real torch.optim.AdamW (param groups: weight decay 0.01, and
   0.0 for LayerNorm and bias parameters) with torch.nn.utils.clip_grad_norm_, float32.

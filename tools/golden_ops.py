@@ -5,7 +5,7 @@ Forward ops are computed with torch.nn.functional; backward ops are what torch.a
 for the matching forward op. The Swift tests (Tests/BertRuntimeTests) run each case through
 the Interpreter on a one-node graph and compare with explicit tolerances.
 
-Run: /work/refvenv/bin/python tools/golden_ops.py
+Run: .venv-ref/bin/python tools/golden_ops.py
 Format: {"case", "op", "attributes", "inputs": [tensor], "outputs": [tensor]} with
 tensor = {"dtype": "f32"|"i32"|"i64", "shape": [...], "data": [... row-major ...]}.
 """

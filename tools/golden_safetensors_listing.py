@@ -5,7 +5,7 @@ Writes golden/safetensors/minilm-l6-listing.json: every tensor's name, dtype and
 first 8 values (flattened) of a few tensors, for bertc's SafetensorsReader test. The model
 comes from `tools/setup.sh model` ($BERTC_MODEL_CACHE or ~/.cache/bertc/models).
 
-Run with the reference venv: /work/refvenv/bin/python tools/golden_safetensors_listing.py
+Run with the reference venv: .venv-ref/bin/python tools/golden_safetensors_listing.py
 """
 import json
 import os

@@ -21,7 +21,7 @@ Writes into golden/tf-checkpoint/:
                          structurally instead (size == 4 * elements, entries tile the shard
                          without gaps or overlap).
 
-Run with the reference venv: /work/refvenv/bin/python tools/golden_tf_checkpoint.py
+Run with the reference venv: .venv-ref/bin/python tools/golden_tf_checkpoint.py
 """
 import json
 import os

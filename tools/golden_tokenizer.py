@@ -16,7 +16,7 @@ everything after it is [PAD]=0 / type 0 / mask 0, so the Swift tests rebuild ful
   truncation.json              kept lengths of crafted pairs per strategy, and round-robin
                                packed MSR pairs
 
-Run:  /work/refvenv/bin/python tools/golden_tokenizer.py [--data-dir DIR]
+Run:  .venv-ref/bin/python tools/golden_tokenizer.py [--data-dir DIR]
 """
 import argparse
 import json
