@@ -74,7 +74,8 @@ public final class RunDirectory {
 
     /// The checkpoint's path when one is published (for error messages).
     public var checkpointPathIfPresent: String? {
-        FileManager.default.fileExists(atPath: checkpointURL.appendingPathComponent("state.json").path) ? checkpointURL.path : nil
+        guard publishedFolderName() != nil || isLegacyCheckpoint() else { return nil }
+        return FileManager.default.fileExists(atPath: checkpointURL.appendingPathComponent("state.json").path) ? checkpointURL.path : nil
     }
 
     /// The settings the run in this directory was started with, when it holds one.

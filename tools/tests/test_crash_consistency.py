@@ -133,3 +133,26 @@ def test_corrupt_state_is_refused(bertc, tiny_model, tmp_path, reference):
         assert p.returncode > 0 and "state.json" in p.stderr and "Fatal" not in p.stderr, p.stderr
     state_path.write_text(good)
     assert _train(bertc, tiny_model, out, "--resume").returncode == 0
+
+
+def test_damaged_run_directories(bertc, tiny_model, tmp_path, reference):
+    out = tmp_path / "run"
+    assert _train(bertc, tiny_model, out, env={"BERTC_KILL_AT": "13"}).returncode == -9
+    # A training.json that is not JSON: named, nothing changed.
+    recipe = (out / "training.json").read_text()
+    (out / "training.json").write_text("{ not json")
+    p = _train(bertc, tiny_model, out, "--resume")
+    assert p.returncode > 0 and "training.json" in p.stderr, p.stderr
+    (out / "training.json").write_text(recipe)
+    # metrics.jsonl shorter than the checkpoint recorded.
+    metrics = (out / "metrics.jsonl").read_bytes()
+    (out / "metrics.jsonl").write_bytes(metrics[:10])
+    p = _train(bertc, tiny_model, out, "--resume")
+    assert p.returncode > 0 and "metrics.jsonl" in p.stderr, p.stderr
+    (out / "metrics.jsonl").write_bytes(metrics)
+    # A checkpoint link that points outside the run is not followed: the published folder is.
+    os.unlink(out / "checkpoint")
+    os.symlink("/etc", out / "checkpoint")
+    p = _train(bertc, tiny_model, out, "--resume")
+    assert p.returncode == 0, p.stderr
+    _check_like_reference(out, reference[0])
