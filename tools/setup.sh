@@ -16,7 +16,7 @@ say() { echo "setup: $*" >&2; }
 # MARK: - Debian packages
 packages() {
     local need=()
-    for p in libopenblas-dev libonnx-dev libprotobuf-dev protobuf-compiler unzip; do
+    for p in libopenblas-dev libonnx-dev libprotobuf-dev protobuf-compiler unzip strace; do
         dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
     done
     [ ${#need[@]} -eq 0 ] && return 0

@@ -115,8 +115,8 @@ public final class RunDirectory {
     }
 
     private func writeRecipe(task: String?, options: TrainingOptions, optimization: OptimizationConfig) throws {
+        try lock()
         do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(RunRecipe(task: task, options: options, optimization: optimization))
@@ -129,6 +129,23 @@ public final class RunDirectory {
 
     // MARK: - Recovery
 
+    private var lockDescriptor: Int32 = -1
+
+    /// Takes the run's lock (`.lock`, held until the process ends), so two processes never
+    /// write one run directory.
+    func lock() throws {
+        guard lockDescriptor < 0 else { return }
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let path = url.appendingPathComponent(".lock").path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TrainingError.io(path, String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw TrainingError.io(url.path, "another bertc process is training in this run directory")
+        }
+        lockDescriptor = fd
+    }
+
     /// Removes what a killed run left behind: checkpoint staging folders, checkpoint folders
     /// that were never published or have been superseded, temporary links, and the staging
     /// folders of model saves whose process is gone. When no checkpoint is published but a
@@ -136,6 +153,7 @@ public final class RunDirectory {
     func recover() throws {
         let fm = FileManager.default
         guard fm.fileExists(atPath: url.path) else { return }
+        try lock()
         for name in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] where Self.isLeftover(name) {
             try? fm.removeItem(at: url.appendingPathComponent(name))
         }
@@ -154,8 +172,11 @@ public final class RunDirectory {
     }
 
     /// `.checkpoint.link-PID`, `.checkpoint.partial`, `.checkpoint.old-PID`, `.model.partial-PID`,
-    /// `.model.old-PID` of processes that are gone.
+    /// `.model.old-PID` of processes that are gone, and the temporary files of atomic writes
+    /// (Foundation's `.dat.nosync*`, `SafetensorsWriter`'s `.NAME.tmp-*`); the run's lock
+    /// keeps any other process out while these are removed.
     private static func isLeftover(_ name: String) -> Bool {
+        if name.hasPrefix(".dat.nosync") || (name.hasPrefix(".") && name.contains(".tmp-")) { return true }
         guard name.hasPrefix(".checkpoint.") || name.hasPrefix(".model.") else { return false }
         guard let dash = name.lastIndex(of: "-"), let pid = Int32(name[name.index(after: dash)...]) else {
             return name == ".checkpoint.partial"

@@ -7,6 +7,7 @@ The kill points are the ones bertc marks between the file operations of a run
 """
 import json
 import os
+import shutil
 import struct
 import subprocess
 
@@ -67,7 +68,7 @@ def _check_like_reference(run, reference):
     files, steps = _event_steps(run)
     assert len(files) == 1, f"one event file, found {files}"
     assert steps == _event_steps(reference)[1], "every scalar logged once, in order"
-    leftovers = [p.name for p in run.iterdir() if p.name.startswith(".")]
+    leftovers = [p.name for p in run.iterdir() if p.name.startswith(".") and p.name != ".lock"]
     leftovers += [p.name for p in (run / "checkpoints").iterdir() if p.name != os.readlink(run / "checkpoint").split("/")[1]]
     assert not leftovers, leftovers
 
@@ -156,3 +157,35 @@ def test_damaged_run_directories(bertc, tiny_model, tmp_path, reference):
     p = _train(bertc, tiny_model, out, "--resume")
     assert p.returncode == 0, p.stderr
     _check_like_reference(out, reference[0])
+
+
+FILE_CALLS = ["mkdir", "rename", "symlink", "unlink", "rmdir", "truncate"]
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed (tools/setup.sh installs it)")
+def test_kill_before_every_file_system_call(bertc, tiny_model, tmp_path, reference):
+    """strace kills the process as it enters each mkdir, rename, symlink, unlink, rmdir and
+    truncate of a run in turn (fault injection, not bertc's own crash points)."""
+    ref, _ = reference
+    log = tmp_path / "calls.log"
+    counted = _strace(bertc, tiny_model, tmp_path / "count", ["-o", str(log), "-e", "trace=" + ",".join(FILE_CALLS)])
+    assert counted.returncode == 0, counted.stderr
+    lines = [l for l in log.read_text().splitlines() if "resumed>" not in l and "+++" not in l]
+    tried = 0
+    for call in FILE_CALLS:
+        count = sum(1 for l in lines if l.split(" ", 1)[-1].lstrip().startswith(call + "("))
+        for n in range(1, count + 1):
+            out = tmp_path / f"{call}-{n}"
+            p = _strace(bertc, tiny_model, out, ["-e", f"trace={call}", "-e", f"inject={call}:signal=KILL:when={n}"])
+            assert p.returncode == -9, f"{call} #{n}: exit {p.returncode}\n{p.stderr[-2000:]}"
+            p = _train(bertc, tiny_model, out, "--resume")
+            assert p.returncode == 0, f"resume after a kill at {call} #{n}:\n{p.stderr}"
+            _check_like_reference(out, ref)
+            tried += 1
+    assert tried >= 30, f"only {tried} calls to kill at"
+
+
+def _strace(bertc, model, out, options):
+    full = dict(os.environ, BERTC_GRAPHS=str(ROOT / "graphs"), BERTC_DATA=str(DATA))
+    return subprocess.run(["strace", "-f", "-qq", *options, bertc, "train", "--model", str(model), "--out", str(out), *ARGS],
+                          capture_output=True, text=True, env=full, timeout=300, stdin=subprocess.DEVNULL)
