@@ -1,3 +1,4 @@
+import BertText
 import Foundation
 
 // The optimizer, learning-rate and warmup settings as one serialisable value, in the JSON
@@ -327,7 +328,7 @@ extension OptimizationConfig {
     public static func load(_ url: URL) throws -> OptimizationConfig {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw OptimizationConfigError(file: url.path, key: "", message: "cannot read: \(error.localizedDescription)")
+            throw OptimizationConfigError(file: url.path, key: "", message: "cannot read: \(FileAccess.reason(for: error))")
         }
         return try decode(data, file: url.path)
     }

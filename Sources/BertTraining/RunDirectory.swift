@@ -9,6 +9,7 @@
 import BertGraph
 import BertModel
 import BertRuntime
+import BertText
 import Foundation
 
 /// What a checkpoint records besides tensors: where the run was, so `--resume` continues it
@@ -60,7 +61,7 @@ public final class RunDirectory {
             try encoder.encode(Recipe(options: options, optimization: optimization))
                 .write(to: url.appendingPathComponent("training.json"), options: .atomic)
         } catch let error as TrainingError { throw error } catch {
-            throw TrainingError.io(url.path, error.localizedDescription)
+            throw TrainingError.io(url.path, FileAccess.reason(for: error))
         }
     }
 
@@ -102,7 +103,7 @@ public final class RunDirectory {
             try handle.seekToEnd()
             try handle.write(contentsOf: line)
         } catch {
-            throw TrainingError.io(metricsURL.path, error.localizedDescription)
+            throw TrainingError.io(metricsURL.path, FileAccess.reason(for: error))
         }
     }
 
@@ -130,7 +131,7 @@ public final class RunDirectory {
             try CurvePlot(title: "Training loss", xLabel: "step", yLabel: "loss", points: losses).svg()
                 .write(to: url.appendingPathComponent("loss.svg"), atomically: true, encoding: .utf8)
         } catch {
-            throw TrainingError.io(url.path, error.localizedDescription)
+            throw TrainingError.io(url.path, FileAccess.reason(for: error))
         }
     }
 
