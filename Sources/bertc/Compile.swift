@@ -1,6 +1,7 @@
 import ArgumentParser
 import BertGraph
 import BertModel
+import BertText
 import Foundation
 
 /// `bertc compile`: builds a config's graph, runs the passes and reports.
@@ -27,11 +28,14 @@ struct Compile: ParsableCommand {
         guard seq <= bertConfig.maxPositionEmbeddings else {
             throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
         }
+        // Compiling plans memory without allocating it: only sizes that do not fit an Int are refused.
+        try bertConfig.checkWorkload(batch: batch, sequenceLength: seq, training: mode == .train, source: config,
+                                     memoryLimit: .max)
         let (graph, _, report) = try ModelCompiler.compile(bertConfig, head: .classification(labels: labels), mode: mode,
                                                            batch: batch, seq: seq)
         if let dot {
             do { try GraphvizWriter(collapseParameters: true).write(graph).write(toFile: dot, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write \(dot): \(error.localizedDescription)")
+                throw ValidationError("cannot write \(dot): \(FileAccess.reason(for: error))")
             }
         }
         if printIR { print(GraphPrinter.render(graph), terminator: "") }
