@@ -12,6 +12,7 @@
 
 import BertGraph
 import BertModel
+import BertText
 import Foundation
 
 /// What an export writes.
@@ -58,18 +59,23 @@ public enum ModelExport {
     /// - Parameters:
     ///   - model: a model directory or training run directory.
     ///   - format: `.bundle` (a directory) or `.onnx` (a file).
-    ///   - maxSeqLength: the longest packed pair (clipped to the model's position embeddings).
+    ///   - maxSeqLength: the longest packed pair; nil for 128 or the model's position
+    ///     embeddings when it has fewer. A length beyond them is an error.
     ///   - pairs: sample pairs for the read-back comparison, and a description of them.
     ///   - progress: receives one-line progress messages (the CLI sends them to stderr).
     /// - Throws: `ModelError`, `BundleError`, `ONNXExportError` naming the file;
     ///   `BundleError.exportMismatch` when the export read back does not reproduce the model
     ///   (nothing is published then).
-    public static func run(model: String, format: ExportFormat, destination: URL, maxSeqLength: Int = 128,
+    public static func run(model: String, format: ExportFormat, destination: URL, maxSeqLength: Int? = nil,
                            pairs: (pairs: [(String, String?)], source: String),
                            progress: (String) -> Void = { _ in }) throws -> ExportReport {
         guard !pairs.pairs.isEmpty else { throw BundleError.badInput(reason: "no sample pairs in \(pairs.source)") }
         let directory = try ModelDirectory.open(model)
-        let (predictor, load) = try Predictor.load(directory, maxLength: maxSeqLength)
+        if let maxSeqLength {
+            try directory.config.checkWorkload(batch: 1, sequenceLength: maxSeqLength, training: false,
+                                               source: directory.url.path)
+        }
+        let (predictor, load) = try Predictor.load(directory, maxLength: maxSeqLength ?? 128)
         progress("loaded \(directory.url.path): \(load)")
         let headNote = load.initialized.isEmpty ? nil
             : "the model has no fine-tuned task head; the export carries one initialised from seed 0 "
@@ -111,7 +117,7 @@ public enum ModelExport {
         let staging = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).staged-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         do { try fm.createDirectory(at: staging, withIntermediateDirectories: true) } catch {
-            throw BundleError.io(file: staging.path, reason: error.localizedDescription)
+            throw BundleError.io(file: staging.path, reason: FileAccess.reason(for: error))
         }
         defer { try? fm.removeItem(at: staging) }
         let staged = staging.appendingPathComponent(destination.lastPathComponent)
@@ -125,7 +131,7 @@ public enum ModelExport {
         progress("wrote \(summary.modelBytes) bytes of ONNX, validated by libonnx; reading it back")
         let data: Data
         do { data = try Data(contentsOf: staged) } catch {
-            throw BundleError.io(file: staged.path, reason: error.localizedDescription)
+            throw BundleError.io(file: staged.path, reason: FileAccess.reason(for: error))
         }
         try ONNXValidator.validate(data, directory: staging)
 

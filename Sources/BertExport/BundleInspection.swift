@@ -2,6 +2,7 @@
 // status of every file (size and checksum), without loading the model. A bundle with a bad
 // file is still listed, with that file's status saying what is wrong.
 
+import BertText
 import Foundation
 
 /// A bundle's manifest summary and file statuses.
@@ -35,7 +36,7 @@ public struct BundleInspection: Codable, Equatable, Sendable {
         let url = directory.appendingPathComponent(BundleWriter.manifestFile)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw BundleError.io(file: url.path, reason: error.localizedDescription)
+            throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error))
         }
         let manifest = try BundleManifest.decode(data, file: url.path)
         let c = manifest.model.config

@@ -242,7 +242,7 @@ private func describe(_ error: Error) -> String {
     case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
         return "bad value at \(path(context)): \(context.debugDescription)"
     case DecodingError.dataCorrupted(let context):
-        return "not valid JSON (\(context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription))"
+        return "not valid JSON (\(context.underlyingError.map { _ in "malformed JSON" } ?? context.debugDescription))"
     default:
         return "\(error)"
     }

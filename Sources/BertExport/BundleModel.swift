@@ -83,7 +83,7 @@ public final class BundleModel {
         guard FileManager.default.fileExists(atPath: url.path) else { throw BundleError.missingFile(file: url.path) }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw BundleError.io(file: url.path, reason: error.localizedDescription)
+            throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error))
         }
         return try BundleManifest.decode(data, file: url.path)
     }
@@ -92,7 +92,7 @@ public final class BundleModel {
     static func readGraph(_ url: URL, labelCount: Int) throws -> Graph {
         func bad(_ reason: String) -> BundleError { .badGraph(file: url.path, reason: reason) }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw BundleError.io(file: url.path, reason: error.localizedDescription) }
+        do { data = try Data(contentsOf: url) } catch { throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error)) }
         guard let text = String(validating: data, as: UTF8.self) else { throw bad("not UTF-8 text") }
         let graph: Graph
         do { graph = try GraphParser.parse(text) } catch { throw bad("\(error)") }

@@ -9,6 +9,7 @@
 
 import BertGraph
 import BertModel
+import BertText
 import Foundation
 
 /// Errors of running ONNX Runtime through Python.
@@ -106,7 +107,7 @@ public struct ONNXRuntimeRunner {
         process.standardOutput = out
         process.standardError = err
         do { try process.run() } catch {
-            throw ONNXRuntimeRunError.unavailable(reason: "cannot start \(python.path): \(error.localizedDescription)")
+            throw ONNXRuntimeRunError.unavailable(reason: "cannot start \(python.path): \(FileAccess.reason(for: error))")
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

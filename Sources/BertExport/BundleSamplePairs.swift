@@ -58,6 +58,11 @@ public enum SamplePairs {
 
     /// The fields of the first line (byte-order mark and `\r` removed).
     private static func firstLineFields(_ path: String) throws -> [String] {
+        // Checked first: opening a FIFO would block until someone writes to it.
+        do { _ = try FileAccess.regularFileSize(path) } catch {
+            guard FileManager.default.fileExists(atPath: path) else { throw DataError.missingFile(path) }
+            throw DataError.unreadable(file: path, reason: FileAccess.reason(for: error))
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError.missingFile(path) }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 1 << 16)) ?? Data()

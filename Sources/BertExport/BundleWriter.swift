@@ -64,7 +64,7 @@ public enum BundleWriter {
         do {
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         } catch {
-            throw BundleError.io(file: staging.path, reason: error.localizedDescription)
+            throw BundleError.io(file: staging.path, reason: FileAccess.reason(for: error))
         }
         do {
             let manifest = try writeFiles(predictor, vocabulary: vocabulary, truncation: truncation, into: staging)
@@ -73,7 +73,7 @@ public enum BundleWriter {
             try check(staging)
             do { try ModelDirectory.replace(destination, with: staging) } catch {
                 throw BundleError.io(file: destination.path, reason: "cannot move the finished bundle into place: "
-                    + error.localizedDescription)
+                    + FileAccess.reason(for: error))
             }
             return BundleWriteSummary(path: destination.path, manifest: manifest,
                                       totalBytes: manifest.files.reduce(manifestData.count) { $0 + $1.bytes })
@@ -102,7 +102,7 @@ public enum BundleWriter {
 
         let vocabularyData: Data
         do { vocabularyData = try Data(contentsOf: vocabulary) } catch {
-            throw BundleError.io(file: vocabulary.path, reason: error.localizedDescription)
+            throw BundleError.io(file: vocabulary.path, reason: FileAccess.reason(for: error))
         }
         try write(vocabularyData, to: directory.appendingPathComponent(vocabularyFile))
 
@@ -112,7 +112,7 @@ public enum BundleWriter {
                 let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
                 return BundleManifest.FileEntry(path: name, bytes: size, sha256: try SHA256Digest.hex(ofFile: url))
             } catch {
-                throw BundleError.io(file: url.path, reason: error.localizedDescription)
+                throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error))
             }
         }
         let encoder = predictor.encoder
@@ -136,7 +136,7 @@ public enum BundleWriter {
             try handle.synchronize()
             try handle.close()
         } catch {
-            throw BundleError.io(file: url.path, reason: error.localizedDescription)
+            throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error))
         }
     }
 

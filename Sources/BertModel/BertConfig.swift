@@ -1,4 +1,5 @@
 import BertGraph
+import BertText
 import Foundation
 
 /// A BERT architecture, read from TensorFlow's `bert_config.json` or Hugging Face's
@@ -88,8 +89,8 @@ public struct BertConfig: Codable, Hashable, Sendable {
     /// Reads a config file; the family comes from the file name unless given.
     public static func load(_ url: URL, family: Family? = nil) throws -> BertConfig {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ModelError.unreadable(url.path, error.localizedDescription)
+        do { data = try FileAccess.read(url.path, limit: maximumFileSize, what: "a model config") } catch {
+            throw ModelError.unreadable(url.path, FileAccess.reason(for: error))
         }
         var config: BertConfig
         do { config = try JSONDecoder().decode(BertConfig.self, from: data) } catch {
@@ -98,9 +99,13 @@ public struct BertConfig: Codable, Hashable, Sendable {
         let fam = family ?? (url.lastPathComponent == "bert_config.json" ? .tensorflow : .huggingFace)
         let explicit = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["gelu_approximation"] != nil
         if !explicit { config.geluApproximation = try geluFor(act: config.hiddenAct, family: fam, file: url.path) }
-        try config.validate(file: url.path)
+        try config.validate(source: url.path)
         return config
     }
+
+    /// The largest config file read (a config with labels for every class of a large task is
+    /// still a few megabytes).
+    public static let maximumFileSize = 16 << 20
 
     static func geluFor(act: String, family: Family, file: String) throws -> GeluApproximation {
         switch act {
@@ -109,24 +114,6 @@ public struct BertConfig: Codable, Hashable, Sendable {
         case "gelu_exact", "gelu_erf": return .erf
         default: throw ModelError.badConfig(file, "hidden_act \"\(act)\" is not supported (gelu, gelu_new, gelu_pytorch_tanh)")
         }
-    }
-
-    /// Checks the numbers are usable: positive sizes, heads dividing the hidden size.
-    public func validate(file: String) throws {
-        func bad(_ m: String) -> ModelError { .badConfig(file, m) }
-        for (k, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
-                       ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
-                       ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize)] where v <= 0 {
-            throw bad("\(k) must be positive, got \(v)")
-        }
-        guard hiddenSize % numAttentionHeads == 0 else {
-            throw bad("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
-        }
-        for (k, p) in [("hidden_dropout_prob", hiddenDropoutProb), ("attention_probs_dropout_prob", attentionProbsDropoutProb)]
-        where !(p >= 0 && p < 1) {
-            throw bad("\(k) must be in [0, 1), got \(p)")
-        }
-        guard layerNormEps > 0 else { throw bad("layer_norm_eps must be positive, got \(layerNormEps)") }
     }
 
     public var headSize: Int { hiddenSize / numAttentionHeads }

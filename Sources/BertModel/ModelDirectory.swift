@@ -1,5 +1,6 @@
 import BertGraph
 import BertRuntime
+import BertText
 import Foundation
 
 /// A model directory: a config (`config.json` or TF's `bert_config.json`), weights
@@ -41,26 +42,20 @@ public struct ModelDirectory: Sendable {
         let vocab = url.appendingPathComponent("vocab.txt")
         guard fm.fileExists(atPath: vocab.path) else { throw ModelError.notAModelDirectory(url.path, "no vocab.txt") }
         let config = try BertConfig.load(configURL)
-
-        var labels: [String]? = nil
-        var task: String? = nil
-        var regression = false
-        if let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any] {
-            task = object["finetuning_task"] as? String
-            regression = (object["problem_type"] as? String) == "regression"
-            if let map = object["id2label"] as? [String: String] {
-                let pairs = map.compactMap { k, v in Int(k).map { ($0, v) } }.sorted { $0.0 < $1.0 }
-                if pairs.map(\.0) == Array(0..<pairs.count) { labels = pairs.map(\.1) } else {
-                    throw ModelError.badConfig(configURL.path, "id2label keys must be 0..<n, got \(map.keys.sorted())")
-                }
-            }
+        let head = try decodeJSON(HeadSettings.self, from: configURL, what: "a model config")
+        let labels = try head.labelNames(file: configURL.path)
+        let vocabulary = try Vocabulary(contentsOf: vocab.path)
+        guard vocabulary.count <= config.vocabSize else {
+            throw ModelError.notAModelDirectory(
+                url.path, "\(vocab.path) holds \(vocabulary.count) tokens but the config's vocab_size is "
+                    + "\(config.vocabSize), so ids would run past the embedding table; is it the model's own vocab.txt?")
         }
         var lowercase = true
-        if let data = try? Data(contentsOf: url.appendingPathComponent("tokenizer_config.json")),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let flag = object["do_lower_case"] as? Bool {
-            lowercase = flag
+        let tokenizerConfig = url.appendingPathComponent("tokenizer_config.json")
+        if fm.fileExists(atPath: tokenizerConfig.path) {
+            lowercase = try decodeJSON(TokenizerSettings.self, from: tokenizerConfig, what: "a tokenizer config").doLowerCase ?? true
         }
+        let task = head.finetuningTask, regression = head.problemType == "regression"
         return ModelDirectory(url: url, config: config, vocabURL: vocab, labels: labels, task: task,
                               isRegression: regression, lowercase: lowercase)
     }
@@ -145,5 +140,78 @@ public struct ModelDirectory: Sendable {
             object["problem_type"] = "single_label_classification"
         }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    }
+}
+
+// MARK: - The config's task head and the tokenizer config
+
+/// The fields of `config.json` that describe a fine-tuned head, as Hugging Face writes them.
+private struct HeadSettings: Decodable {
+    var finetuningTask: String?
+    var problemType: String?
+    var id2label: [String: String]?
+    var label2id: [String: Int]?
+    var numLabels: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case finetuningTask = "finetuning_task", problemType = "problem_type", id2label, label2id, numLabels = "num_labels"
+    }
+
+    /// More classes than any classification head bertc trains.
+    static let maximumLabels = 100_000
+
+    /// The label names of `id2label` (keys 0..<n), checked against `label2id` and `num_labels`.
+    func labelNames(file: String) throws -> [String]? {
+        func bad(_ message: String) -> ModelError { .badConfig(file, message) }
+        if let numLabels, !(1...Self.maximumLabels).contains(numLabels) {
+            throw bad("num_labels must be between 1 and \(Self.maximumLabels), got \(numLabels)")
+        }
+        guard let id2label else { return nil }
+        guard !id2label.isEmpty, id2label.count <= Self.maximumLabels else {
+            throw bad("id2label must name between 1 and \(Self.maximumLabels) labels, got \(id2label.count)")
+        }
+        let pairs = id2label.compactMap { k, v in Int(k).map { ($0, v) } }.sorted { $0.0 < $1.0 }
+        guard pairs.map(\.0) == Array(0..<id2label.count) else {
+            throw bad("id2label keys must be 0..<\(id2label.count), got \(id2label.keys.sorted())")
+        }
+        let labels = pairs.map(\.1)
+        if let numLabels, numLabels != labels.count {
+            throw bad("num_labels is \(numLabels) but id2label names \(labels.count) labels")
+        }
+        if let label2id {
+            // A name used twice (Hugging Face's LABEL_0 style never is) can map to one id only.
+            for (id, label) in labels.enumerated() where labels.firstIndex(of: label) == id && label2id[label] != id {
+                throw bad("label2id maps \"\(label)\" to \(label2id[label].map(String.init) ?? "nothing"), "
+                    + "but id2label gives it id \(id)")
+            }
+        }
+        return labels
+    }
+}
+
+/// `tokenizer_config.json`: only whether the tokenizer lower-cases.
+private struct TokenizerSettings: Decodable {
+    var doLowerCase: Bool?
+
+    enum CodingKeys: String, CodingKey { case doLowerCase = "do_lower_case" }
+}
+
+/// Decodes a JSON file of at most `BertConfig.maximumFileSize` bytes.
+private func decodeJSON<T: Decodable>(_ type: T.Type, from url: URL, what: String) throws -> T {
+    let data: Data
+    do { data = try FileAccess.read(url.path, limit: BertConfig.maximumFileSize, what: what) } catch {
+        throw ModelError.unreadable(url.path, FileAccess.reason(for: error))
+    }
+    do { return try JSONDecoder().decode(T.self, from: data) } catch {
+        switch error {
+        case DecodingError.typeMismatch(let expected, let context):
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ModelError.badConfig(url.path, "\"\(key)\" must be \(expected == Bool.self ? "true or false" : "a \(expected)")")
+        case DecodingError.valueNotFound(_, let context), DecodingError.keyNotFound(_, let context):
+            throw ModelError.badConfig(url.path, "at \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": "
+                + context.debugDescription)
+        default:
+            throw ModelError.badConfig(url.path, "not valid JSON")
+        }
     }
 }

@@ -4,6 +4,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case badConfig(String, String)
     case notAModelDirectory(String, String)
     case unknownPreset(String, [String])
+    /// A batch or sequence length too large for the model or for this machine's memory.
+    case tooLarge(String)
 
     public var description: String {
         switch self {
@@ -12,6 +14,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .notAModelDirectory(let dir, let why): return "\(dir) is not a model directory: \(why)"
         case .unknownPreset(let name, let known):
             return "unknown config \"\(name)\": not a file and not a preset (\(known.joined(separator: ", ")))"
+        case .tooLarge(let why): return why
         }
     }
 }

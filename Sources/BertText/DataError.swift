@@ -6,8 +6,12 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case missingFile(String)
     /// A file exists but could not be read.
     case unreadable(file: String, reason: String)
-    /// A file is not valid UTF-8.
-    case notUTF8(file: String)
+    /// A line of a file is not valid UTF-8.
+    case notUTF8(file: String, line: Int)
+    /// A line longer than any real data line, in bytes.
+    case overlongLine(file: String, line: Int, bytes: Int, limit: Int)
+    /// An explicitly named data root (`--data-dir`, `$BERTC_DATA`) that is not a directory.
+    case dataRootMissing(path: String, source: String, reason: String)
     /// A row has the wrong number of tab-separated columns.
     case wrongColumnCount(file: String, line: Int, expected: ClosedRange<Int>, found: Int)
     /// A label is not one of the task's labels (or not a number, for regression).
@@ -26,8 +30,13 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "missing data file \(path)"
         case let .unreadable(file, reason):
             return "cannot read \(file): \(reason)"
-        case let .notUTF8(file):
-            return "\(file) is not valid UTF-8"
+        case let .notUTF8(file, line):
+            return "\(file):\(line): not valid UTF-8"
+        case let .overlongLine(file, line, bytes, limit):
+            return "\(file):\(line): a line of \(bytes) bytes, more than the \(limit)-byte limit for a data line"
+        case let .dataRootMissing(path, source, reason):
+            return "the data directory \(path) (from \(source)) \(reason); nothing else is searched when a data "
+                + "directory is named"
         case let .wrongColumnCount(file, line, expected, found):
             let count = expected.count == 1 ? "\(expected.lowerBound)"
                 : "\(expected.lowerBound) \(expected.count == 2 ? "or" : "to") \(expected.upperBound)"

@@ -3,8 +3,10 @@ import Foundation
 /// Finds the data root: the directory laid out like the shared data (`glue/MRPC/...`,
 /// `squad/...`, `vocab-bert-base-uncased.txt`).
 ///
-/// Candidates, in order: an explicit directory (`--data-dir`), `$BERTC_DATA`, then
-/// `../shared/data` and `./data` relative to the current directory. The first that exists wins.
+/// A directory the user names is used as is: `--data-dir`, else `$BERTC_DATA`. When it does
+/// not exist that is an error, never a fall-back to another directory (which would report
+/// metrics on other data). Only when neither is given are `../shared/data` and `./data`,
+/// relative to the current directory, searched; the first that exists wins.
 public struct DataLocator: Sendable {
     /// The environment variable naming a data root.
     public static let environmentVariable = "BERTC_DATA"
@@ -17,35 +19,46 @@ public struct DataLocator: Sendable {
         self.root = root
     }
 
-    /// Searches the candidate directories.
+    /// Uses the named data root, or searches the default ones.
     /// - Parameters:
-    ///   - explicitRoot: a directory given on the command line, tried first.
-    ///   - environment: the process environment (for `$BERTC_DATA`).
+    ///   - explicitRoot: a directory given on the command line; used as is.
+    ///   - environment: the process environment (for `$BERTC_DATA`, used as is when set).
     ///   - currentDirectory: the directory relative candidates are resolved against.
-    /// - Throws: `DataError.noDataRoot` listing every candidate tried.
+    /// - Throws: `DataError.dataRootMissing` when the named directory is not one;
+    ///   `DataError.noDataRoot` listing the default candidates when none exists.
     public init(explicitRoot: String? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 currentDirectory: String = FileManager.default.currentDirectoryPath) throws {
-        let candidates = Self.candidates(explicitRoot: explicitRoot, environment: environment,
-                                         currentDirectory: currentDirectory)
+        let named: (path: String, source: String)? = explicitRoot.map { ($0, "--data-dir") }
+            ?? environment[Self.environmentVariable].flatMap { $0.isEmpty ? nil : ($0, "$\(Self.environmentVariable)") }
+        if let named {
+            let base = URL(fileURLWithPath: currentDirectory, isDirectory: true)
+            let path = URL(fileURLWithPath: named.path, relativeTo: base).standardizedFileURL.path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw DataError.dataRootMissing(path: named.path, source: named.source, reason: "does not exist")
+            }
+            guard isDirectory.boolValue else {
+                throw DataError.dataRootMissing(path: named.path, source: named.source, reason: "is a file, not a directory")
+            }
+            root = path
+            return
+        }
+        let candidates = Self.candidates(explicitRoot: nil, environment: environment, currentDirectory: currentDirectory)
         guard let found = candidates.first(where: Self.isDirectory) else {
             throw DataError.noDataRoot(tried: candidates)
         }
         root = found
     }
 
-    /// The candidate roots in search order.
+    /// The candidate roots in search order; the first (when named) is the only one used.
     public static func candidates(explicitRoot: String?, environment: [String: String],
                                   currentDirectory: String) -> [String] {
         let base = URL(fileURLWithPath: currentDirectory, isDirectory: true)
-        var candidates: [String] = []
-        if let explicitRoot { candidates.append(explicitRoot) }
-        if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty {
-            candidates.append(fromEnvironment)
-        }
-        candidates.append(base.appendingPathComponent("../shared/data").standardizedFileURL.path)
-        candidates.append(base.appendingPathComponent("data").standardizedFileURL.path)
-        return candidates
+        if let explicitRoot { return [explicitRoot] }
+        if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty { return [fromEnvironment] }
+        return [base.appendingPathComponent("../shared/data").standardizedFileURL.path,
+                base.appendingPathComponent("data").standardizedFileURL.path]
     }
 
     /// The path of `relativePath` (e.g. `glue/MRPC/dev.tsv`) under the root, whether or not it

@@ -20,6 +20,10 @@ public struct PackedInput: Equatable, Sendable {
 public struct InputPacker: Sendable {
     /// The special token ids used (`[CLS]`, `[SEP]`, `[PAD]`).
     public let specialTokens: Vocabulary.SpecialTokens
+    /// The longest row (a million tokens, far beyond any BERT's position embeddings), so that a
+    /// mistyped length is an error instead of an allocation abort.
+    public static let maximumSequenceLength = 1 << 20
+
     /// The padded length of every row, or nil for no truncation and no padding.
     public let sequenceLength: Int?
     /// How a segment or pair too long for `sequenceLength` is cut.
@@ -30,11 +34,14 @@ public struct InputPacker: Sendable {
     ///   - sequenceLength: the row length (at least 3, room for the special tokens of a pair),
     ///     or nil to keep each row's natural length.
     ///   - truncation: how to cut a pair that does not fit.
-    /// - Throws: `PackingError.sequenceLengthTooShort` when `sequenceLength` < 3.
+    /// - Throws: `PackingError` when `sequenceLength` < 3 or above `maximumSequenceLength`.
     public init(specialTokens: Vocabulary.SpecialTokens, sequenceLength: Int?,
                 truncation: TruncationStrategy = .longestFirst) throws {
         if let sequenceLength, sequenceLength < 3 {
             throw PackingError.sequenceLengthTooShort(sequenceLength)
+        }
+        if let sequenceLength, sequenceLength > Self.maximumSequenceLength {
+            throw PackingError.sequenceLengthTooLong(sequenceLength)
         }
         self.specialTokens = specialTokens
         self.sequenceLength = sequenceLength
@@ -77,11 +84,14 @@ public struct InputPacker: Sendable {
 /// Why an input packer could not be made.
 public enum PackingError: Error, CustomStringConvertible, Equatable {
     case sequenceLengthTooShort(Int)
+    case sequenceLengthTooLong(Int)
 
     public var description: String {
         switch self {
         case let .sequenceLengthTooShort(length):
             return "sequence length \(length) is too short: it must be at least 3 to hold [CLS] a [SEP] b [SEP]"
+        case let .sequenceLengthTooLong(length):
+            return "sequence length \(length) is longer than the \(InputPacker.maximumSequenceLength) tokens bertc packs"
         }
     }
 }

@@ -29,21 +29,28 @@ public struct TabSeparatedFile: Sendable {
     /// Reads the file at `path`, whose rows may have any number of fields in `columnCounts`.
     /// - Throws: `DataError` naming the file (and the line for a row with the wrong column count).
     public init(path: String, hasHeader: Bool, columnCounts: ClosedRange<Int>) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw DataError.missingFile(path) }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try FileAccess.read(path, limit: Self.maximumFileSize, what: "a data file")
         } catch {
-            throw DataError.unreadable(file: path, reason: error.localizedDescription)
+            guard FileManager.default.fileExists(atPath: path) else { throw DataError.missingFile(path) }
+            throw DataError.unreadable(file: path, reason: FileAccess.reason(for: error))
         }
-        guard var text = String(validating: data, as: UTF8.self) else { throw DataError.notUTF8(file: path) }
-        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
-        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         var rows: [Row] = []
         rows.reserveCapacity(lines.count)
-        for (index, line) in lines.enumerated() where !(hasHeader && index == 0) {
-            let content = line.last == UInt8(ascii: "\r") ? line.dropLast() : line
+        for (index, line) in lines.enumerated() {
+            guard line.count <= Self.maximumLineLength else {
+                throw DataError.overlongLine(file: path, line: index + 1, bytes: line.count, limit: Self.maximumLineLength)
+            }
+            guard let text = String(validating: line, as: UTF8.self) else {
+                throw DataError.notUTF8(file: path, line: index + 1)
+            }
+            if hasHeader && index == 0 { continue }
+            let content = text.utf8.last == UInt8(ascii: "\r") ? text.utf8.dropLast() : text.utf8[...]
             let fields = content.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
                 .map { String(Substring($0)) }
             guard columnCounts.contains(fields.count) else {
@@ -55,4 +62,9 @@ public struct TabSeparatedFile: Sendable {
         self.path = path
         self.rows = rows
     }
+
+    /// The largest data file read (GLUE's largest, MNLI's train.tsv, is about 80 MB).
+    public static let maximumFileSize = 1 << 30
+    /// The longest line, in bytes (a GLUE line is at most a few kilobytes).
+    public static let maximumLineLength = 1 << 20
 }

@@ -2,8 +2,9 @@ import Foundation
 
 /// A WordPiece vocabulary read from a `vocab.txt`: one token per line, id = line index.
 ///
-/// Lines are stripped of trailing whitespace (as Hugging Face `tokenizers` does); when a token
-/// occurs twice, the later line's id wins for lookups.
+/// Lines are stripped of trailing whitespace (as Hugging Face `tokenizers` does). A token that
+/// occurs twice is an error: Hugging Face would silently give it the later line's id, leaving
+/// the earlier id unreachable.
 public struct Vocabulary: Sendable {
     /// Token text by id.
     public let tokens: [String]
@@ -28,22 +29,36 @@ public struct Vocabulary: Sendable {
     /// The number of tokens.
     public var count: Int { tokens.count }
 
+    /// The largest `vocab.txt` read (BERT vocabularies are a few hundred kilobytes).
+    public static let maximumFileSize = 64 << 20
+    /// The longest token line, in bytes. WordPiece never matches a word of more than 100
+    /// characters, so a longer line is not a token but a damaged file.
+    public static let maximumTokenLength = 1024
+
     /// Reads `vocab.txt` at `path`.
-    /// - Throws: `VocabularyError` naming the file when it cannot be read, is empty, or lacks a
-    ///   special token.
+    /// - Throws: `VocabularyError` naming the file (and line) when it cannot be read, is not
+    ///   UTF-8, is empty, holds an overlong line or a token twice, or lacks a special token.
     public init(contentsOf path: String) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try FileAccess.read(path, limit: Self.maximumFileSize, what: "a vocabulary")
         } catch {
-            throw VocabularyError.unreadable(file: path, reason: error.localizedDescription)
+            throw VocabularyError.unreadable(file: path, reason: FileAccess.reason(for: error))
         }
-        guard let text = String(validating: data, as: UTF8.self) else {
-            throw VocabularyError.notUTF8(file: path)
-        }
-        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = [UInt8](data).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
-        try self.init(tokens: lines.map(Self.trimmingTrailingWhitespace), source: path)
+        var tokens: [String] = []
+        tokens.reserveCapacity(lines.count)
+        for (index, line) in lines.enumerated() {
+            guard line.count <= Self.maximumTokenLength else {
+                throw VocabularyError.overlongLine(file: path, line: index + 1, bytes: line.count)
+            }
+            guard let text = String(validating: line, as: UTF8.self) else {
+                throw VocabularyError.notUTF8(file: path, line: index + 1)
+            }
+            tokens.append(Self.trimmingTrailingWhitespace(text.unicodeScalars[...]))
+        }
+        try self.init(tokens: tokens, source: path)
     }
 
     /// `line` without trailing whitespace (Rust's `trim_end`, which also drops a `\r`).
@@ -54,14 +69,19 @@ public struct Vocabulary: Sendable {
     }
 
     /// Makes a vocabulary from tokens in id order.
-    /// - Throws: `VocabularyError` when it is empty or lacks a special token.
+    /// - Throws: `VocabularyError` when it is empty, holds a token twice, has more tokens than
+    ///   an `Int32` id can number, or lacks a special token.
     public init(tokens: [String], source: String = "<in-memory vocabulary>") throws {
         guard !tokens.isEmpty else { throw VocabularyError.empty(file: source) }
+        guard tokens.count <= Int(Int32.max) else { throw VocabularyError.tooManyTokens(file: source, count: tokens.count) }
         self.tokens = tokens
         self.source = source
         var words = ByteKeyTable(capacity: tokens.count)
         var continuations = ByteKeyTable(capacity: tokens.count)
         for (id, token) in tokens.enumerated() {
+            if let earlier = Array(token.utf8).withUnsafeBufferPointer({ words.value(for: $0) }) {
+                throw VocabularyError.duplicateToken(token, file: source, line: id + 1, firstLine: Int(earlier) + 1)
+            }
             words.insert(token.utf8, value: Int32(id))
             // Bytes, not `hasPrefix`: "##" followed by a combining mark is not two `Character`s.
             if token.utf8.starts(with: "##".utf8) {
@@ -94,16 +114,27 @@ public struct Vocabulary: Sendable {
 /// Why a vocabulary could not be loaded.
 public enum VocabularyError: Error, CustomStringConvertible, Equatable {
     case unreadable(file: String, reason: String)
-    case notUTF8(file: String)
+    case notUTF8(file: String, line: Int)
+    case overlongLine(file: String, line: Int, bytes: Int)
     case empty(file: String)
+    case duplicateToken(String, file: String, line: Int, firstLine: Int)
+    case tooManyTokens(file: String, count: Int)
     case missingSpecialToken(String, file: String)
 
     public var description: String {
         switch self {
         case let .unreadable(file, reason):
             return "cannot read the vocabulary file \(file): \(reason)"
-        case let .notUTF8(file):
-            return "the vocabulary file \(file) is not valid UTF-8"
+        case let .notUTF8(file, line):
+            return "\(file):\(line): the vocabulary file is not valid UTF-8"
+        case let .overlongLine(file, line, bytes):
+            return "\(file):\(line): a vocabulary line of \(bytes) bytes; a token has at most "
+                + "\(Vocabulary.maximumTokenLength) (is this a vocab.txt?)"
+        case let .duplicateToken(token, file, line, firstLine):
+            return "\(file):\(line): the token \"\(token)\" is already on line \(firstLine); "
+                + "a vocabulary lists each token once"
+        case let .tooManyTokens(file, count):
+            return "the vocabulary file \(file) holds \(count) tokens, more than token ids can number"
         case let .empty(file):
             return "the vocabulary file \(file) holds no tokens"
         case let .missingSpecialToken(name, file):

@@ -1,3 +1,4 @@
+import BertText
 import Foundation
 
 // The optimizer, learning-rate and warmup settings as one serialisable value, in the JSON
@@ -326,8 +327,8 @@ extension OptimizationConfig {
     /// Reads a config file such as `graphs/optimizer-adamw.json`.
     public static func load(_ url: URL) throws -> OptimizationConfig {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw OptimizationConfigError(file: url.path, key: "", message: "cannot read: \(error.localizedDescription)")
+        do { data = try FileAccess.read(url.path, limit: 16 << 20, what: "an optimizer config") } catch {
+            throw OptimizationConfigError(file: url.path, key: "", message: "cannot read: \(FileAccess.reason(for: error))")
         }
         return try decode(data, file: url.path)
     }

@@ -16,6 +16,7 @@
 import BertGraph
 import BertModel
 import BertRuntime
+import BertText
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -84,7 +85,7 @@ public final class RunDirectory {
         do {
             return try JSONDecoder().decode(RunRecipe.self, from: Data(contentsOf: recipeURL))
         } catch {
-            throw TrainingError.badCheckpoint(recipeURL.path, "it is not a readable training.json (\(plainWords(error)))")
+            throw TrainingError.badCheckpoint(recipeURL.path, "it is not a readable training.json (\(FileAccess.reason(for: error)))")
         }
     }
 
@@ -122,7 +123,7 @@ public final class RunDirectory {
             try encoder.encode(RunRecipe(task: task, options: options, optimization: optimization))
                 .write(to: recipeURL, options: .atomic)
         } catch let error as TrainingError { throw error } catch {
-            throw TrainingError.io(url.path, plainWords(error))
+            throw TrainingError.io(url.path, FileAccess.reason(for: error))
         }
         CrashPoints.reached("run.recipe-written")
     }
@@ -273,8 +274,8 @@ public final class RunDirectory {
             defer { try? handle.close() }
             try handle.seekToEnd()
             try handle.write(contentsOf: line)
-        } catch let error as TrainingError { throw error } catch {
-            throw TrainingError.io(metricsURL.path, plainWords(error))
+        } catch {
+            throw TrainingError.io(metricsURL.path, FileAccess.reason(for: error))
         }
     }
 
@@ -346,7 +347,7 @@ public final class RunDirectory {
                 .write(to: url.appendingPathComponent("loss.svg"), atomically: true, encoding: .utf8)
             CrashPoints.reached("plot.loss-written")
         } catch {
-            throw TrainingError.io(url.path, plainWords(error))
+            throw TrainingError.io(url.path, FileAccess.reason(for: error))
         }
     }
 
@@ -395,7 +396,7 @@ public final class RunDirectory {
         } catch {
             try? fm.removeItem(at: staging)
             if let error = error as? TrainingError { throw error }
-            throw TrainingError.io(checkpointURL.path, plainWords(error))
+            throw TrainingError.io(checkpointURL.path, FileAccess.reason(for: error))
         }
         for name in (try? fm.contentsOfDirectory(atPath: checkpointsURL.path)) ?? [] where name != folder {
             try? fm.removeItem(at: checkpointsURL.appendingPathComponent(name))
@@ -413,7 +414,7 @@ public final class RunDirectory {
         }
         let state: CheckpointState
         do { state = try JSONDecoder().decode(CheckpointState.self, from: data) } catch {
-            throw TrainingError.badCheckpoint(path + "/state.json", "it is unreadable: \(plainWords(error))")
+            throw TrainingError.badCheckpoint(path + "/state.json", "it is unreadable: \(FileAccess.reason(for: error))")
         }
         let changed = Self.differences(saved: state.options, asked: options, prefix: "")
             + (state.optimization.map { Self.differences(saved: $0, asked: optimization, prefix: "optimization.") } ?? [])

@@ -60,6 +60,18 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
         }
         evalBatchSize = try c.decodeIfPresent(Int.self, forKey: .evalBatchSize) ?? evalBatchSize
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? logEvery
+        for (key, value) in [(CodingKeys.epochs, epochs), (.batchSize, batchSize), (.evalBatchSize, evalBatchSize),
+                             (.logEvery, logEvery)] where value <= 0 {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be positive, got \(value)")
+        }
+        guard maxSequenceLength >= 3 else {
+            throw DecodingError.dataCorruptedError(forKey: .maxSequenceLength, in: c,
+                                                   debugDescription: "must be at least 3, got \(maxSequenceLength)")
+        }
+        guard !buckets.isEmpty, buckets.allSatisfy({ $0 > 0 }) else {
+            throw DecodingError.dataCorruptedError(forKey: .buckets, in: c,
+                                                   debugDescription: "must be positive lengths, got \(buckets)")
+        }
     }
 
     /// The buckets clipped to the maximum length, which is always the last bucket.

@@ -39,6 +39,7 @@ struct Bench: ParsableCommand {
         guard seq <= bertConfig.maxPositionEmbeddings else {
             throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
         }
+        try bertConfig.checkWorkload(batch: batch, sequenceLength: seq, training: mode == .train, source: model ?? config)
         var options = BenchmarkOptions(mode: mode, batch: batch, seq: seq, steps: steps, warmup: warmup, seed: seed,
                                        profile: profile)
         options.length = length ?? seq

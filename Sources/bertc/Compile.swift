@@ -1,6 +1,7 @@
 import ArgumentParser
 import BertGraph
 import BertModel
+import BertText
 import Foundation
 
 /// `bertc compile`: builds a config's graph, runs the passes and reports.
@@ -28,6 +29,9 @@ struct Compile: ParsableCommand {
         guard seq <= bertConfig.maxPositionEmbeddings else {
             throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
         }
+        // Compiling plans memory without allocating it: only sizes that do not fit an Int are refused.
+        try bertConfig.checkWorkload(batch: batch, sequenceLength: seq, training: mode == .train, source: config,
+                                     memoryLimit: .max)
         let (graph, _, report) = try ModelCompiler.compile(bertConfig, head: .classification(labels: labels), mode: mode,
                                                            batch: batch, seq: seq)
         if let dot {
@@ -35,7 +39,7 @@ struct Compile: ParsableCommand {
                 throw ValidationError("\(dot) already exists; pass --overwrite to replace it")
             }
             do { try GraphvizWriter(collapseParameters: true).write(graph).write(toFile: dot, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write \(dot): \(plainWords(error))")
+                throw ValidationError("cannot write \(dot): \(FileAccess.reason(for: error))")
             }
         }
         if printIR { print(GraphPrinter.render(graph), terminator: "") }

@@ -26,6 +26,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         let spec = try TaskCatalog.spec(task)
         let modelDir = try ModelDirectory.open(model)
+        try modelDir.config.checkWorkload(batch: batchSize, sequenceLength: seqLen, training: false, source: modelDir.url.path)
         let head = modelDir.head(fallback: spec.head)
         guard head == spec.head else {
             throw ValidationError("the model's head (\(head)) does not fit task \(spec.name) (\(spec.head))")

@@ -26,8 +26,8 @@ struct Export: ParsableCommand {
     @Option(help: "The bundle directory or .onnx file to write.")
     var out: String
 
-    @Option(help: "The longest packed sentence pair, in tokens.")
-    var maxSeqLength = 128
+    @Option(help: "The longest packed sentence pair, in tokens (default: 128, or the model's max_position_embeddings when smaller).")
+    var maxSeqLength: Int?
 
     @Option(help: "Sample pairs for the check: a TSV with sentence1/sentence2 columns (default: built-in pairs).")
     var input: String?
@@ -36,7 +36,9 @@ struct Export: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard maxSeqLength >= 3 else { throw ValidationError("--max-seq-length must be at least 3, got \(maxSeqLength)") }
+        if let maxSeqLength, maxSeqLength < 3 {
+            throw ValidationError("--max-seq-length must be at least 3, got \(maxSeqLength)")
+        }
     }
 
     func run() throws {

@@ -68,6 +68,10 @@ struct Train: ParsableCommand {
         let options = recipe.training
 
         let modelDir = try ModelDirectory.open(model)
+        try modelDir.config.checkWorkload(batch: options.batchSize, sequenceLength: options.maxSequenceLength,
+                                          training: true, source: modelDir.url.path)
+        try modelDir.config.checkWorkload(batch: options.evalBatchSize, sequenceLength: options.maxSequenceLength,
+                                          training: false, source: modelDir.url.path)
         let head = spec.head
         let inference = try BertBuilder.build(modelDir.config, head: head, options: .inference)
         let parameters = try ParameterStore.matching(inference)

@@ -82,7 +82,7 @@ final class TaskProcessorTests: XCTestCase {
         XCTAssertEqual(rows.map(\.example.textB), ["b\""])
     }
 
-    func testDataLocatorSearchOrder() throws {
+    func testDataLocatorUsesANamedRootAsIsAndSearchesOnlyWithoutOne() throws {
         let directory = try TestFixtures.temporaryDirectory(self)
         let explicit = directory.appendingPathComponent("explicit").path
         let fromEnvironment = directory.appendingPathComponent("env").path
@@ -93,10 +93,26 @@ final class TaskProcessorTests: XCTestCase {
         }
         let environment = [DataLocator.environmentVariable: fromEnvironment]
         XCTAssertEqual(DataLocator.candidates(explicitRoot: explicit, environment: environment, currentDirectory: work),
-                       [explicit, fromEnvironment, shared, work + "/data"])
-        // The explicit directory does not exist, so the environment's wins.
-        XCTAssertEqual(try DataLocator(explicitRoot: explicit, environment: environment, currentDirectory: work).root,
-                       fromEnvironment)
+                       [explicit])
+        XCTAssertEqual(DataLocator.candidates(explicitRoot: nil, environment: [:], currentDirectory: work),
+                       [shared, work + "/data"])
+        // A named directory that does not exist is an error, never a fall-back to another one.
+        XCTAssertThrowsError(try DataLocator(explicitRoot: explicit, environment: environment, currentDirectory: work)) { error in
+            XCTAssertEqual(error as? DataError, .dataRootMissing(path: explicit, source: "--data-dir", reason: "does not exist"))
+            XCTAssertTrue("\(error)".contains(explicit))
+        }
+        let missingEnvironment = [DataLocator.environmentVariable: explicit]
+        XCTAssertThrowsError(try DataLocator(environment: missingEnvironment, currentDirectory: work)) { error in
+            XCTAssertTrue("\(error)".contains("$BERTC_DATA"), "\(error)")
+        }
+        let file = directory.appendingPathComponent("file").path
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DataLocator(explicitRoot: file, environment: [:], currentDirectory: work)) { error in
+            XCTAssertTrue("\(error)".contains("not a directory"), "\(error)")
+        }
+        XCTAssertEqual(try DataLocator(explicitRoot: "../shared/data", environment: environment, currentDirectory: work).root,
+                       shared)
+        XCTAssertEqual(try DataLocator(environment: environment, currentDirectory: work).root, fromEnvironment)
         XCTAssertEqual(try DataLocator(environment: [:], currentDirectory: work).root, shared)
         let nowhere = directory.appendingPathComponent("nowhere").path
         XCTAssertThrowsError(try DataLocator(environment: [:], currentDirectory: nowhere)) { error in

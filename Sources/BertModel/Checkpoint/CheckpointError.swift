@@ -33,6 +33,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case unexpectedTensors(file: String, tensors: [String])
     /// Two checkpoint tensors that map to the same graph parameter.
     case duplicateParameter(file: String, parameter: String, tensors: [String])
+    /// A tensor holding NaN or an infinity, which would make every prediction NaN.
+    case nonFinite(file: String, tensor: String, index: Int, value: Float)
     /// Writing a checkpoint failed; the previous file, if any, is untouched.
     case writeFailed(file: String, reason: String)
 
@@ -74,6 +76,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
                 + listed(tensors)
         case .duplicateParameter(let file, let parameter, let tensors):
             return "\(file): parameter \(parameter) is provided by several tensors: " + listed(tensors)
+        case .nonFinite(let file, let tensor, let index, let value):
+            return "\(file): tensor '\(tensor)' holds \(value) at element \(index); a model's weights must be "
+                + "finite numbers (was it saved from a training run that diverged?)"
         case .writeFailed(let file, let reason):
             return "\(file): cannot write the checkpoint: \(reason)"
         }

@@ -1,6 +1,7 @@
 // Finds and opens the checkpoint at a path: a safetensors file, a TensorFlow checkpoint (its
 // index, its prefix, or a directory holding it), or a model directory with model.safetensors.
 
+import BertText
 import Foundation
 
 /// The on-disk formats bertc reads weights from.
@@ -51,7 +52,8 @@ public enum CheckpointFormat: String, Sendable, CaseIterable {
     /// A file of another name that starts like a safetensors file: a plausible header length
     /// followed by `{`.
     private static func isSafetensorsFile(_ url: URL) -> Bool {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        // Opening a FIFO would block until someone writes to it.
+        guard (try? FileAccess.regularFileSize(url.path)) != nil, let handle = try? FileHandle(forReadingFrom: url) else { return false }
         defer { try? handle.close() }
         guard let head = try? handle.read(upToCount: 9), head.count == 9 else { return false }
         return head[head.startIndex + 8] == UInt8(ascii: "{")

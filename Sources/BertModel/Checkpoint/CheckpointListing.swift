@@ -21,14 +21,26 @@ public struct CheckpointListing: Encodable, Equatable, Sendable {
     /// Lists the checkpoint at `url` (safetensors file, TensorFlow index/prefix, or directory)
     /// from its header or index alone; no tensor data is read.
     public init(url: URL) throws {
-        self.init(reader: try CheckpointFormat.open(url))
+        try self.init(reader: try CheckpointFormat.open(url))
     }
 
-    public init(reader: CheckpointReader) {
+    /// - Throws: `CheckpointError.malformedHeader` when the element counts overflow (the
+    ///   readers check each tensor; a TensorFlow index listed without its shards can still
+    ///   promise more elements in total than an `Int` counts).
+    public init(reader: CheckpointReader) throws {
         format = reader.format
         path = reader.path
         tensors = reader.tensors.map { Tensor(name: $0.name, dtype: $0.dtype.description, shape: $0.shape) }
-        parameters = reader.tensors.filter { $0.dtype.hostDType == .float32 }.reduce(0) { $0 + $1.elementCount }
+        var total = 0
+        for tensor in reader.tensors where tensor.dtype.hostDType == .float32 {
+            let sum = tensor.elementCount.map { total.addingReportingOverflow($0) }
+            guard let sum, !sum.overflow else {
+                throw CheckpointError.malformedHeader(
+                    file: reader.path, detail: "the tensors up to '\(tensor.name)' hold more than 2^63 elements")
+            }
+            total = sum.partialValue
+        }
+        parameters = total
     }
 
     private enum CodingKeys: String, CodingKey { case format, tensors, parameters }

@@ -6,7 +6,8 @@
 //   2. Fail on unexpected tensors, on two tensors for one parameter, and on missing
 //      parameters outside the task head (`classifier.*`).
 //   3. Check dtype (f32) and shape of every mapped tensor before reading any values.
-//   4. Read, transposing TensorFlow kernels [in, out] into the graph's [out, in].
+//   4. Read, refusing NaN and infinite values, transposing TensorFlow kernels [in, out] into
+//      the graph's [out, in].
 //   5. Initialise missing task-head parameters: weights from a seeded truncated normal
 //      (stddev 0.02), biases zero; report them as new.
 
@@ -111,6 +112,7 @@ public enum CheckpointLoader {
         for (name, shape) in parameters {
             if let (info, transposed) = sources[name] {
                 let tensor = try reader.read(info.name)
+                try checkFinite(tensor, name: info.name, file: file)
                 tensors[name] = transposed ? transposeMatrix(tensor) : tensor
                 loaded.append(name)
             } else {
@@ -119,6 +121,12 @@ public enum CheckpointLoader {
         }
         let report = LoadReport(source: file, family: family, loaded: loaded, initialized: absent, ignored: ignored)
         return (tensors, report)
+    }
+
+    /// Refuses NaN and infinite values, naming the tensor and the first bad element.
+    static func checkFinite(_ tensor: HostTensor, name: String, file: String) throws {
+        guard let values = tensor.floats, let index = values.firstIndex(where: { !$0.isFinite }) else { return }
+        throw CheckpointError.nonFinite(file: file, tensor: name, index: index, value: values[index])
     }
 
     // MARK: - Task head

@@ -23,6 +23,14 @@ public enum CheckpointDType: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The bytes of a tensor of `shape`, or nil when the type has no fixed width, a dim is
+    /// negative or the size overflows.
+    public func byteCount(shape: [Int]) -> Int? {
+        guard let width = byteSize, let count = CheckpointTensorInfo.elementCount(of: shape) else { return nil }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+        return overflow ? nil : bytes
+    }
+
     /// Bytes per element, or nil for a type without a fixed width.
     public var byteSize: Int? {
         switch self {
@@ -56,7 +64,21 @@ public struct CheckpointTensorInfo: Hashable, Sendable {
         self.shape = shape
     }
 
-    public var elementCount: Int { shape.reduce(1, *) }
+    /// The number of elements, or nil when a dim is negative or the product overflows (the
+    /// readers reject such shapes when they open a file).
+    public var elementCount: Int? { Self.elementCount(of: shape) }
+
+    /// The product of `shape`'s dims, or nil when a dim is negative or the product overflows.
+    public static func elementCount(of shape: [Int]) -> Int? {
+        var product = 1
+        for dim in shape {
+            guard dim >= 0 else { return nil }
+            let (next, overflow) = product.multipliedReportingOverflow(by: dim)
+            guard !overflow else { return nil }
+            product = next
+        }
+        return product
+    }
 }
 
 /// A checkpoint file (or TensorFlow bundle) opened for reading.

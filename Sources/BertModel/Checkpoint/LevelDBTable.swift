@@ -9,13 +9,23 @@
 //      value length, unshared key bytes, value), then a uint32 array of restart offsets and
 //      its uint32 count. Keys are prefix-compressed against the previous entry.
 //   4. The index block maps a separator key per data block to that block's handle; reading
-//      every data block in index order yields all entries in key order.
+//      every data block in index order yields all entries in key order. The data blocks lie
+//      one after another, so each must start after the previous one ends: a hostile index
+//      cannot make the reader checksum and decode one block over and over.
+//
+// Keys are limited in length and in total, so that prefix compression (a key can repeat all
+// of the previous key's bytes for one byte of input) cannot blow a small file up into
+// gigabytes of keys.
 
 /// The entries of a table, in key order.
 struct LevelDBTable {
     static let magic: UInt64 = 0xdb47_7524_8b80_fb57
     static let footerLength = 48
     static let trailerLength = 5
+    /// The longest key (a TensorFlow variable name; BERT's are under 100 bytes).
+    static let maximumKeyLength = 4096
+    /// The most key bytes of a whole table, after prefix expansion.
+    static let maximumKeyBytes = 64 << 20
 
     var entries: [(key: [UInt8], value: ArraySlice<UInt8>)] = []
 
@@ -41,12 +51,19 @@ struct LevelDBTable {
             return try Self.readHandle(&footer)
         }
         let indexBlock = try Self.block(at: indexHandle, in: bytes, limit: footerStart, path: path, name: "index block")
-        for (separator, handleBytes) in try Self.blockEntries(indexBlock, path: path, name: "index block") {
+        var keyBytes = 0
+        var nextBlockStart = 0
+        for (separator, handleBytes) in try Self.blockEntries(indexBlock, path: path, name: "index block", keyBytes: &keyBytes) {
             var cursor = ByteCursor(handleBytes)
             let handle = try Self.decoding("index entry \(printable(separator))", path) { try Self.readHandle(&cursor) }
             let name = "data block at offset \(handle.lowerBound)"
+            guard handle.lowerBound >= nextBlockStart else {
+                throw CheckpointError.malformedHeader(
+                    file: path, detail: "\(name) overlaps the previous data block, which ends at \(nextBlockStart)")
+            }
+            nextBlockStart = handle.upperBound + Self.trailerLength
             let block = try Self.block(at: handle, in: bytes, limit: footerStart, path: path, name: name)
-            for entry in try Self.blockEntries(block, path: path, name: name) {
+            for entry in try Self.blockEntries(block, path: path, name: name, keyBytes: &keyBytes) {
                 if let previous = entries.last?.key, !previous.lexicographicallyPrecedes(entry.key) {
                     throw CheckpointError.malformedHeader(
                         file: path, detail: "keys out of order: \(printable(entry.key)) after \(printable(previous))")
@@ -88,8 +105,9 @@ struct LevelDBTable {
     }
 
     /// Decodes the prefix-compressed entries of one block's contents.
-    private static func blockEntries(_ block: ArraySlice<UInt8>, path: String,
-                                     name: String) throws -> [(key: [UInt8], value: ArraySlice<UInt8>)] {
+    /// `keyBytes` counts the key bytes decoded so far in the table.
+    private static func blockEntries(_ block: ArraySlice<UInt8>, path: String, name: String,
+                                     keyBytes: inout Int) throws -> [(key: [UInt8], value: ArraySlice<UInt8>)] {
         try decoding(name, path) {
             guard block.count >= 4 else { throw ByteCursorError(detail: "shorter than its restart count") }
             var countCursor = ByteCursor(block[(block.endIndex - 4)...])
@@ -112,6 +130,13 @@ struct LevelDBTable {
                 let shared = try cursor.readVarintInt(limit: key.count)
                 let unshared = try cursor.readVarintInt(limit: cursor.remaining)
                 let valueLength = try cursor.readVarintInt(limit: cursor.remaining)
+                guard shared + unshared <= maximumKeyLength else {
+                    throw ByteCursorError(detail: "a key of \(shared + unshared) bytes, more than \(maximumKeyLength)")
+                }
+                keyBytes += shared + unshared
+                guard keyBytes <= maximumKeyBytes else {
+                    throw ByteCursorError(detail: "the keys add up to more than \(maximumKeyBytes) bytes")
+                }
                 key = Array(key[0..<shared]) + (try cursor.readBytes(unshared))
                 entries.append((key, try cursor.readBytes(valueLength)))
             }

@@ -9,6 +9,7 @@
 // section, its length equals dtype size * element count, and no two ranges overlap.
 
 import BertGraph
+import BertText
 import Foundation
 
 /// A memory-mapped safetensors file.
@@ -35,9 +36,9 @@ public final class SafetensorsReader: CheckpointReader {
         let path = url.path
         self.path = path
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
+            data = try FileAccess.read(path, limit: Int.max, what: "a safetensors file", mapped: true)
         } catch {
-            throw CheckpointError.unreadable(file: path, reason: error.localizedDescription)
+            throw CheckpointError.unreadable(file: path, reason: FileAccess.reason(for: error))
         }
         let header = try Self.parseHeader(data, path: path)
         metadata = header.metadata
@@ -212,13 +213,13 @@ public final class SafetensorsReader: CheckpointReader {
 private func describe(_ error: Error) -> String {
     switch error {
     case DecodingError.dataCorrupted(let context):
-        return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
+        return context.underlyingError.map { _ in "the JSON is malformed" } ?? context.debugDescription
     case DecodingError.keyNotFound(let key, let context):
         return "missing \"\(key.stringValue)\" at \(codingPath(context))"
     case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
         return "\(context.debugDescription) at \(codingPath(context))"
     default:
-        return error.localizedDescription
+        return String(describing: error)
     }
 }
 

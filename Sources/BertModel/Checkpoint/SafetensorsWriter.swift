@@ -6,6 +6,7 @@
 // full disk never leaves a half-written checkpoint under the real name.
 
 import BertGraph
+import BertText
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -68,7 +69,7 @@ public enum SafetensorsWriter {
             try handle.close()
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError.writeFailed(file: url.path, reason: error.localizedDescription)
+            throw CheckpointError.writeFailed(file: url.path, reason: FileAccess.reason(for: error))
         }
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))

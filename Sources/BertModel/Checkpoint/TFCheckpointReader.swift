@@ -3,11 +3,14 @@
 // BundleHeaderProto and whose other keys are tensor names holding BundleEntryProtos, and data
 // shards `<prefix>.data-NNNNN-of-MMMMM` holding the raw little-endian tensor bytes.
 //
-// The index is read and validated when the reader opens; data shards are memory-mapped on the
-// first read from them, so a checkpoint can be listed from its index alone. Each read checks
-// the entry's size against dtype and shape and the CRC32C of the bytes against the index.
+// The index is read and validated when the reader opens: every entry's shape product, byte
+// size and end offset are computed with overflow checks, its size must equal dtype size times
+// elements, and its bytes must lie inside its shard when the shard is present. Data shards are
+// memory-mapped on the first read from them, so a checkpoint can be listed from its index
+// alone. Each read checks the CRC32C of the bytes against the index.
 
 import BertGraph
+import BertText
 import Foundation
 
 /// A TensorFlow checkpoint opened through its index.
@@ -38,9 +41,9 @@ public final class TFCheckpointReader: CheckpointReader {
         path = indexURL.path
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try Data(contentsOf: indexURL))
+            bytes = [UInt8](try FileAccess.read(path, limit: Self.maximumIndexSize, what: "a checkpoint index"))
         } catch {
-            throw CheckpointError.unreadable(file: path, reason: error.localizedDescription)
+            throw CheckpointError.unreadable(file: path, reason: FileAccess.reason(for: error))
         }
         let table = try LevelDBTable(bytes, path: path)
         guard let first = table.entries.first, first.key.isEmpty else {
@@ -73,11 +76,56 @@ public final class TFCheckpointReader: CheckpointReader {
                 throw CheckpointError.malformedTensor(
                     file: path, tensor: name, detail: "shard \(entry.shardID) of a \(header.shardCount)-shard checkpoint")
             }
+            try Self.checkExtent(entry, name: name, path: path)
             entries[name] = entry
             tensors.append(CheckpointTensorInfo(name: name, dtype: entry.dtype, shape: entry.shape))
         }
         self.entries = entries
         self.tensors = tensors  // index keys are sorted bytewise, which is name order
+        try checkShardSizes()
+    }
+
+    /// The largest index read (BERT-large's is about 40 KB).
+    static let maximumIndexSize = 256 << 20
+
+    /// Checks an entry's shape, size and byte range for overflow and consistency.
+    private static func checkExtent(_ entry: TFBundleEntry, name: String, path: String) throws {
+        func bad(_ detail: String) -> CheckpointError { .malformedTensor(file: path, tensor: name, detail: detail) }
+        guard !entry.unknownRank else { throw bad("the index records an unknown rank") }
+        guard let count = CheckpointTensorInfo.elementCount(of: entry.shape) else {
+            throw bad("shape \(entry.shape) holds more than 2^63 elements")
+        }
+        if let width = entry.dtype.byteSize, entry.sliceCount == 0 {
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+            guard !overflow, bytes == entry.size else {
+                throw bad("\(entry.dtype) \(entry.shape) needs \(overflow ? "more than 2^63" : "\(bytes)") bytes "
+                    + "but the index records \(entry.size)")
+            }
+        }
+        guard !entry.offset.addingReportingOverflow(entry.size).overflow else {
+            throw bad("offset \(entry.offset) plus size \(entry.size) overflows")
+        }
+    }
+
+    /// Checks that every entry's bytes lie inside its shard, for the shards that exist (a
+    /// missing shard is reported when a tensor is read from it).
+    private func checkShardSizes() throws {
+        var sizes: [Int: Int] = [:]
+        for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            let url = shardURL(entry.shardID)
+            if sizes[entry.shardID] == nil {
+                guard FileManager.default.fileExists(atPath: url.path) else { continue }
+                do { sizes[entry.shardID] = try FileAccess.regularFileSize(url.path) } catch {
+                    throw CheckpointError.unreadable(file: url.path, reason: FileAccess.reason(for: error))
+                }
+            }
+            guard let size = sizes[entry.shardID] else { continue }
+            guard entry.offset + entry.size <= size else {
+                throw CheckpointError.truncated(
+                    file: url.path, detail: "tensor '\(name)' needs bytes \(entry.offset)..<\(entry.offset + entry.size) "
+                        + "but the shard holds \(size)")
+            }
+        }
     }
 
     /// Reads one tensor from its data shard, checking size and CRC32C.
@@ -88,12 +136,10 @@ public final class TFCheckpointReader: CheckpointReader {
                 file: path, detail: "tensor '\(name)' is a partitioned variable saved in \(entry.sliceCount) slices")
         }
         let dtype = entry.dtype
-        guard let width = dtype.byteSize, dtype.hostDType != nil else {
+        guard dtype.byteSize != nil, dtype.hostDType != nil else {
             throw CheckpointError.unsupportedDType(file: path, tensor: name, dtype: dtype.description)
         }
-        let expected = entry.shape.reduce(Optional(width)) { product, dim in
-            product.flatMap { $0.multipliedReportingOverflow(by: dim).overflow ? nil : $0 * dim }
-        }
+        let expected = dtype.byteCount(shape: entry.shape)
         guard !entry.unknownRank, let expected, entry.size == expected else {
             throw CheckpointError.malformedTensor(
                 file: path, tensor: name,
@@ -102,9 +148,10 @@ public final class TFCheckpointReader: CheckpointReader {
         }
         let shard = try shardData(entry.shardID)
         let shardPath = shardURL(entry.shardID).path
+        // The index check at open rules out overflow; the shard may have changed since.
         guard entry.offset <= shard.count, entry.size <= shard.count - entry.offset else {
             throw CheckpointError.truncated(
-                file: shardPath, detail: "tensor '\(name)' needs bytes \(entry.offset)..<\(entry.offset + entry.size) "
+                file: shardPath, detail: "tensor '\(name)' needs \(entry.size) bytes at offset \(entry.offset) "
                     + "but the shard holds \(shard.count)")
         }
         let range = entry.offset..<(entry.offset + entry.size)
@@ -136,11 +183,11 @@ public final class TFCheckpointReader: CheckpointReader {
             throw CheckpointError.missingShard(file: path, shard: url.lastPathComponent)
         }
         do {
-            let data = try Data(contentsOf: url, options: .alwaysMapped)
+            let data = try FileAccess.read(url.path, limit: Int.max, what: "a data shard", mapped: true)
             shards[id] = data
             return data
         } catch {
-            throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
+            throw CheckpointError.unreadable(file: url.path, reason: FileAccess.reason(for: error))
         }
     }
 
