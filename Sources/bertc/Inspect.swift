@@ -9,13 +9,14 @@ import Foundation
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the tensors of a safetensors file or TensorFlow checkpoint, or a bundle's contents.",
+        abstract: "List the tensors of a safetensors file, TensorFlow checkpoint or ONNX model, or a bundle's contents.",
         discussion: """
             PATH is a .safetensors file, a TensorFlow checkpoint (its .index file or its prefix), \
             or a model directory holding either. Prints each tensor's name, dtype and shape and the \
             number of parameters (elements of floating-point tensors). For a bundle directory (one \
             with manifest.json), prints the manifest summary, the serving signature and every file \
-            with its size and checksum status.
+            with its size and checksum status, and exits non-zero when any file is damaged. For a \
+            .onnx file (checked by libonnx first), prints its inputs, outputs and initializers.
             """)
 
     @Argument(help: "The file, checkpoint prefix or model directory to inspect.")
