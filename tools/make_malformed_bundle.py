@@ -211,6 +211,12 @@ def main():
         next(e for e in manifest["files"] if e["path"] == "weights.safetensors")["bytes"] = 1 << 60
     write_case("size-huge", base, manifest_edit=huge_size)
 
+    def raw_manifest(name, text):
+        (OUT / name).mkdir()
+        (OUT / name / "manifest.json").write_text(text)
+    raw_manifest("manifest-not-json", '{"format": "bertc-bundle", "format_version": 1, "labels": [')
+    raw_manifest("manifest-wrong-type", base["manifest.json"].decode().replace('"max_seq_length" : 16', '"max_seq_length" : "long"'))
+
     # Weights: non-finite values, a finite model whose logits overflow (checksums recomputed).
     weights["classifier.bias"][1][0] = float("nan")
     write_case("weight-nan", base, {"weights.safetensors": safetensors(weights)})

@@ -81,3 +81,27 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+import Foundation
+
+extension BundleError {
+    /// A plain reason for a Foundation file error: the system's words for its POSIX error
+    /// ("No such file or directory") rather than "The operation could not be completed".
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let cocoa = error as? CocoaError {
+            switch cocoa.code {
+            case .fileNoSuchFile, .fileReadNoSuchFile: return "No such file or directory"
+            case .fileReadNoPermission, .fileWriteNoPermission: return "Permission denied"
+            case .fileWriteOutOfSpace: return "No space left on device"
+            case .fileWriteFileExists: return "File exists"
+            default: break
+            }
+        }
+        return ns.localizedDescription
+    }
+}

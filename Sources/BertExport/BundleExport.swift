@@ -134,7 +134,7 @@ public enum ModelExport {
             try? fm.removeItem(at: staging)
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         } catch {
-            throw BundleError.io(file: staging.path, reason: error.localizedDescription)
+            throw BundleError.io(file: staging.path, reason: BundleError.reason(error))
         }
         defer { try? fm.removeItem(at: staging) }
         let staged = staging.appendingPathComponent(destination.lastPathComponent)

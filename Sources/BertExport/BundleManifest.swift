@@ -214,7 +214,7 @@ public struct BundleManifest: Codable, Equatable, Sendable {
         } catch let error as BundleError {
             throw error
         } catch {
-            throw BundleError.io(file: url.path, reason: "cannot read it (\(error.localizedDescription))")
+            throw BundleError.io(file: url.path, reason: "cannot read it (\(BundleError.reason(error)))")
         }
         return try decode(data, file: url.path)
     }

@@ -106,7 +106,7 @@ public final class BundleModel {
             if case .notRegular(let kind) = problem { throw BundleError.notRegularFile(file: url.path, kind: kind) }
             throw BundleError.io(file: url.path, reason: "the file is missing or cannot be read")
         } catch {
-            throw BundleError.io(file: url.path, reason: "cannot read it (\(error.localizedDescription))")
+            throw BundleError.io(file: url.path, reason: "cannot read it (\(BundleError.reason(error)))")
         }
         guard let text = String(validating: data, as: UTF8.self) else { throw bad("not UTF-8 text") }
         let graph: Graph

@@ -90,7 +90,7 @@ public struct ONNXRuntimeRunner {
         } catch let error as ONNXRuntimeRunError {
             throw error
         } catch {
-            throw bad("it cannot be read (\(error.localizedDescription))")
+            throw bad("it cannot be read (\(BundleError.reason(error)))")
         }
         do { try ONNXValidator.validate(data, directory: model.deletingLastPathComponent()) } catch {
             if case ONNXExportError.invalidModel(let message) = error { throw bad(message) }

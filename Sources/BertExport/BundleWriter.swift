@@ -69,7 +69,7 @@ public enum BundleWriter {
             try? fm.removeItem(at: staging)
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         } catch {
-            throw BundleError.io(file: staging.path, reason: error.localizedDescription)
+            throw BundleError.io(file: staging.path, reason: BundleError.reason(error))
         }
         do {
             let manifest = try writeFiles(predictor, vocabulary: vocabulary, truncation: truncation, into: staging)
@@ -108,7 +108,7 @@ public enum BundleWriter {
 
         let vocabularyData: Data
         do { vocabularyData = try Data(contentsOf: vocabulary) } catch {
-            throw BundleError.io(file: vocabulary.path, reason: error.localizedDescription)
+            throw BundleError.io(file: vocabulary.path, reason: BundleError.reason(error))
         }
         try write(vocabularyData, to: directory.appendingPathComponent(vocabularyFile))
 
@@ -118,7 +118,7 @@ public enum BundleWriter {
                 let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
                 return BundleManifest.FileEntry(path: name, bytes: size, sha256: try SHA256Digest.hex(ofFile: url))
             } catch {
-                throw BundleError.io(file: url.path, reason: error.localizedDescription)
+                throw BundleError.io(file: url.path, reason: BundleError.reason(error))
             }
         }
         let encoder = predictor.encoder
@@ -142,7 +142,7 @@ public enum BundleWriter {
             try handle.synchronize()
             try handle.close()
         } catch {
-            throw BundleError.io(file: url.path, reason: error.localizedDescription)
+            throw BundleError.io(file: url.path, reason: BundleError.reason(error))
         }
     }
 

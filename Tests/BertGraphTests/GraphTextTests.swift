@@ -1,5 +1,7 @@
+import Foundation
 import XCTest
 @testable import BertGraph
+import BertPasses
 
 final class GraphTextTests: XCTestCase {
     func testRoundTripCoversEveryOp() throws {
@@ -146,6 +148,55 @@ final class GraphTextTests: XCTestCase {
         var outOfRange = g
         outOfRange.nodes[1].outputs = [99]
         XCTAssertThrowsError(try GraphVerifier.verify(outOfRange)) { XCTAssertTrue("\($0)".contains("redefines"), "\($0)") }
+    }
+
+    /// Graph text mutated the way a hostile author would (numbers replaced by 0, -1, huge or
+    /// overflowing values, op names swapped, lines moved, dropped or repeated): parsing, then
+    /// fusing, pruning, verifying and planning what parses, either succeeds or throws, and
+    /// never traps. Every graph that passes is one the verifier accepts.
+    func testMutatedGraphTextNeverTraps() throws {
+        let texts = [GraphPrinter.render(try tinyBertGraph()), GraphPrinter.render(try everyOpGraph())]
+        let numbers = ["0", "-1", "1", "2", "3", "7", "2147483648", "4611686018427387904", "9223372036854775807",
+                       "99999999999999999999"]
+        let ops = Op.parsableNames
+        var rng = SplitMix64(seed: 17)
+        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        var parsed = 0
+        // BERTC_GRAPH_MUTATIONS=N runs longer.
+        let rounds = ProcessInfo.processInfo.environment["BERTC_GRAPH_MUTATIONS"].flatMap { Int($0) } ?? 3000
+        for round in 0..<rounds {
+            var lines = texts[round % texts.count].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            for _ in 0...pick(3) {
+                let i = pick(lines.count)
+                switch pick(5) {
+                case 0:  // a number
+                    let digits = lines[i].indices.filter { lines[i][$0].isNumber }
+                    guard let at = digits.isEmpty ? nil : digits[pick(digits.count)] else { continue }
+                    var end = at
+                    while end < lines[i].endIndex, lines[i][end].isNumber { end = lines[i].index(after: end) }
+                    var start = at
+                    while start > lines[i].startIndex, lines[i][lines[i].index(before: start)].isNumber {
+                        start = lines[i].index(before: start)
+                    }
+                    lines[i].replaceSubrange(start..<end, with: numbers[pick(numbers.count)])
+                case 1:  // an op
+                    guard let eq = lines[i].range(of: " = "), let open = lines[i][eq.upperBound...].firstIndex(where: { $0 == "[" || $0 == "(" })
+                    else { continue }
+                    lines[i].replaceSubrange(eq.upperBound..<open, with: ops[pick(ops.count)])
+                case 2: lines.swapAt(i, pick(lines.count))
+                case 3: lines.remove(at: i)
+                default: lines.insert(lines[i], at: pick(lines.count))
+                }
+                if lines.isEmpty { break }
+            }
+            guard let g = try? GraphParser.parse(lines.joined(separator: "\n")) else { continue }
+            parsed += 1
+            XCTAssertNoThrow(try GraphVerifier.verify(g), "round \(round)")
+            guard let fused = try? EliminateDeadCode().run(FuseOps().run(g)) else { continue }
+            XCTAssertNoThrow(try GraphVerifier.verify(fused, after: "FuseOps"), "round \(round)")
+            _ = try? PlanMemory().run(fused, bindings: ["batch": 2, "seq": 3, "tokens": 5])
+        }
+        XCTAssertGreaterThan(parsed, 100, "too few mutations parse to exercise the passes")
     }
 
     func testRandomGraphsRoundTrip() throws {
