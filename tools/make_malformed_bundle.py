@@ -173,6 +173,7 @@ def main():
 
     # The graph: attributes against shapes, structure, sizes (checksums recomputed).
     write_case("select-index", base, graph_edit(base, "select[axis=1, index=0]", "select[axis=1, index=100000]"))
+    write_case("select-index-fixed", base, graph_edit(base, "select[axis=1, index=0]", "select[axis=2, index=8]"))
     write_case("select-axis", base, graph_edit(base, "select[axis=1, index=0]", "select[axis=7, index=0]"))
     write_case("heads-zero", base, graph_edit(base, "attention[heads=2,", "attention[heads=0,"))
     write_case("heads-not-dividing", base, graph_edit(base, "attention[heads=2,", "attention[heads=3,"))

@@ -54,7 +54,8 @@ public final class BundleModel {
         try BundleIntegrity.verify(manifest, in: directory)
 
         let graphURL = directory.appendingPathComponent(manifest.model.graph)
-        let graph = try Self.readGraph(graphURL, labelCount: manifest.labels.count)
+        let shortest = min(manifest.tokenizer.maxSeqLength, manifest.tokenizer.bucketLengths.min() ?? .max)
+        let graph = try Self.readGraph(graphURL, labelCount: manifest.labels.count, shortestSequence: shortest)
         try Self.checkConfig(manifest, describes: graph, manifestFile: directory.appendingPathComponent(BundleWriter.manifestFile))
         let weightsURL = directory.appendingPathComponent(manifest.model.weights)
         let parameters = try Self.readWeights(weightsURL, for: graph)
@@ -91,7 +92,9 @@ public final class BundleModel {
     /// Parses the graph (`GraphParser` verifies every node: attributes against input shapes,
     /// definitions before use, declared against inferred types, sizes) and checks it is a
     /// classifier inference graph with `labelCount` logits.
-    static func readGraph(_ url: URL, labelCount: Int) throws -> Graph {
+    /// - Parameter shortestSequence: the shortest `seq` the bundle runs at (its smallest
+    ///   bucket): a `select` along `seq` must stay below it, along `batch` at 0.
+    static func readGraph(_ url: URL, labelCount: Int, shortestSequence: Int = 1) throws -> Graph {
         func bad(_ reason: String) -> BundleError { .badGraph(file: url.path, reason: reason) }
         let data: Data
         do {
@@ -131,6 +134,14 @@ public final class BundleModel {
         }
         for (i, node) in graph.nodes.enumerated() {
             if case .dropout = node.op { throw bad("node \(graph.nodeName(i)) is a dropout; inference graphs have none") }
+            // The verifier checks indices along fixed dims; these sizes only the bundle knows.
+            if case .select(let axis, let index) = node.op, case .symbol(let dim) = graph.type(of: node.inputs[0]).shape[axis] {
+                let bound = dim == Dim.seq.description ? shortestSequence : 1
+                guard index < bound else {
+                    throw bad("node \(graph.nodeName(i)) (select): index \(index) along \(dim) is not below \(bound), "
+                        + "the smallest size \(dim) has when the bundle runs")
+                }
+            }
         }
         // The compiler's fusions (a fused graph stays as it is), verified again: the kernels run
         // the fused graph and trust what the verifier checks.

@@ -42,8 +42,9 @@ extension Op {
         case .select(let axis, let index):
             try arity(1)
             guard axis >= 0, axis < s[0].rank else { throw fail("axis \(axis) out of range for \(s[0])") }
-            // Along a symbolic dim only 0 is in range for every size it may be bound to.
-            guard index >= 0, index < (s[0][axis].fixedSize ?? 1) else {
+            // Along a symbolic dim the index is checked against the bound size when a plan is
+            // prepared (`Interpreter`), or by the loader that knows the sizes (bundles).
+            guard index >= 0, index < (s[0][axis].fixedSize ?? Int.max) else {
                 throw fail("index \(index) out of range for dim \(axis) of \(s[0])")
             }
             var d = s[0].dims; d.remove(at: axis)
@@ -51,7 +52,7 @@ extension Op {
         case .selectGrad(let axis, let index, let size):
             try arity(1); try float(0)
             guard axis >= 0, axis <= s[0].rank else { throw fail("axis \(axis) out of range for \(s[0])") }
-            guard index >= 0, index < (size.fixedSize ?? 1) else {
+            guard index >= 0, index < (size.fixedSize ?? Int.max) else {
                 throw fail("index \(index) out of range for size \(size)")
             }
             var d = s[0].dims; d.insert(size, at: axis)

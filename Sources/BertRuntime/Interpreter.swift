@@ -247,9 +247,8 @@ public final class Interpreter {
 
     // MARK: - Checking the plan
 
-    /// The shape rules keep `select` indices inside every size a dim may be bound to; this
-    /// checks them once more against the bound sizes (a symbolic dim bound to 0), since the
-    /// kernels copy without bounds checks.
+    /// The shape rules check `select` indices against fixed dims; along a symbolic dim the
+    /// size is only known here, and the kernels copy without bounds checks.
     private static func checkIndices(_ graph: Graph, shapes: [[Int]]) throws {
         for (i, node) in graph.nodes.enumerated() {
             let (index, bound): (Int, Int)

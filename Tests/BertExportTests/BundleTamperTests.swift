@@ -135,16 +135,25 @@ final class BundleTamperTests: XCTestCase {
     // MARK: - Content a checksum cannot vouch for
 
     /// `select`'s index out of range, with the checksums recomputed: refused by the graph
-    /// verifier, naming the line, the node and the shapes, before anything runs.
+    /// verifier (a fixed dim: naming the line, the node and the shapes) or by the loader (along
+    /// `seq`, against the smallest bucket), before anything runs.
     func testSelectIndexOutOfRangeIsAGraphError() throws {
         let text = try String(contentsOf: url("graph.bertc"), encoding: .utf8)
         XCTAssertTrue(text.contains("select[axis=1, index=0]"))
         try rewrite("graph.bertc", Data(text.replacingOccurrences(of: "select[axis=1, index=0]",
-                                                                 with: "select[axis=1, index=7]").utf8))
+                                                                 with: "select[axis=2, index=128]").utf8))
         guard case .badGraph(let file, let reason)? = loadError() else { return XCTFail("not a graph error") }
         XCTAssertEqual(file, url("graph.bertc").path)
-        for phrase in ["line ", "(select)", "index 7 out of range", "[batch, seq, 128]"] {
+        for phrase in ["line ", "(select)", "index 128 out of range", "[batch, seq, 128]"] {
             XCTAssertTrue(reason.contains(phrase), reason)
+        }
+        // Along seq: the smallest bucket is 32, so index 31 is in range and 32 is not.
+        for (index, refused) in [(32, true), (31, false)] {
+            try rewrite("graph.bertc", Data(text.replacingOccurrences(of: "select[axis=1, index=0]",
+                                                                     with: "select[axis=1, index=\(index)]").utf8))
+            guard refused else { XCTAssertNoThrow(try BundleModel(directory: bundle)); continue }
+            guard case .badGraph(_, let reason)? = loadError() else { return XCTFail("not a graph error") }
+            XCTAssertTrue(reason.contains("index 32 along seq is not below 32"), reason)
         }
     }
 

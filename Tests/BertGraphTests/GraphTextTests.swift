@@ -104,7 +104,6 @@ final class GraphTextTests: XCTestCase {
             // Attributes checked against the input shapes, sizes against the limits.
             (header + "  %y = select[axis=1, index=8](x)\n}\n", 4, "select): index 8 out of range for dim 1 of [batch, 8]"),
             (header + "  %y = select[axis=1, index=-1](x)\n}\n", 4, "index -1 out of range"),
-            (header + "  %y = select[axis=0, index=1](x)\n}\n", 4, "index 1 out of range for dim 0 of [batch, 8]"),
             (header + "  %y = select[axis=2, index=0](x)\n}\n", 4, "axis 2 out of range for [batch, 8]"),
             (header + "  %y = transpose[perm=[0, 0]](x)\n}\n", 4, "perm [0, 0] is not a permutation of 2 dims"),
             (header + "  %y = reshape[shape=[batch, 9]](x)\n}\n", 4, "cannot reshape [batch, 8] to [batch, 9]"),
