@@ -21,7 +21,9 @@ let package = Package(
         .target(name: "BertRuntime", dependencies: ["BertGraph", "BertPasses", "CBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "BertText"),
-        .target(name: "BertModel", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertText"]),
+        // renameat2(2) (atomic exchange, rename without replacing), which Glibc does not expose.
+        .target(name: "CFileOps"),
+        .target(name: "BertModel", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertText", "CFileOps"]),
         // -fno-math-errno lets the fused optimizer loop vectorise its square roots.
         .target(name: "BertTraining", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"],
                 swiftSettings: [.unsafeFlags(["-Xcc", "-fno-math-errno"])]),

@@ -27,10 +27,20 @@ import onnxruntime as ort
 
 
 def main(argv):
+    """Runs the request; any failure is one plain line on stderr and status 1, never a traceback."""
     if len(argv) != 2:
         print("usage: ort_run.py REQUEST.json", file=sys.stderr)
         return 2
-    with open(argv[1], encoding="utf-8") as f:
+    try:
+        return run(argv[1])
+    except Exception as error:  # noqa: BLE001 - every failure is reported in one line
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"ort_run.py: {message[:1000]}", file=sys.stderr)
+        return 1
+
+
+def run(request_path):
+    with open(request_path, encoding="utf-8") as f:
         request = json.load(f)
     options = ort.SessionOptions()
     level = os.environ.get("BERTC_ORT_OPTIMIZATION", "all")
@@ -40,7 +50,10 @@ def main(argv):
         "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
         "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     }[level]
-    session = ort.InferenceSession(request["model"], options, providers=["CPUExecutionProvider"])
+    try:
+        session = ort.InferenceSession(request["model"], options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # noqa: BLE001 - ONNX Runtime raises several unrelated types
+        raise RuntimeError(f"ONNX Runtime cannot load {request['model']}: {error}") from None
     expected = {i.name for i in session.get_inputs()}
     feeds = {}
     for name, tensor in request["inputs"].items():

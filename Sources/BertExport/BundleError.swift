@@ -5,6 +5,8 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
     case notABundle(path: String, reason: String)
     /// A file the manifest lists (or the manifest itself) is absent.
     case missingFile(file: String)
+    /// A listed path (or the manifest) is a symbolic link, FIFO, device, socket or directory.
+    case notRegularFile(file: String, kind: String)
     /// A file's size differs from the manifest's: truncated or extended.
     case sizeMismatch(file: String, expected: Int, found: Int)
     /// A file's SHA-256 differs from the manifest's: the contents were changed.
@@ -22,6 +24,14 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
     /// A freshly written export, read back, does not reproduce the model; nothing was
     /// published.
     case exportMismatch(path: String, maxAbsDiff: Float, tolerance: Float)
+    /// A weight holds NaN or infinity: the model computes nothing meaningful.
+    case nonFiniteWeight(file: String, tensor: String, value: Float)
+    /// Running the bundle or model gave a NaN or infinite logit.
+    case nonFiniteLogits(path: String, pair: Int)
+    /// Running the bundle on sample pairs failed.
+    case runFailed(path: String, reason: String)
+    /// The destination of an export exists and `--overwrite` was not given.
+    case destinationExists(path: String, reason: String)
     /// A file could not be read or written.
     case io(file: String, reason: String)
     /// The inputs given to the signature are inconsistent.
@@ -33,6 +43,9 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
             return "\(path) is not a bertc bundle: \(reason)"
         case .missingFile(let file):
             return "\(file) is missing; the bundle is incomplete (export it again)"
+        case .notRegularFile(let file, let kind):
+            return "\(file) is \(kind), not a regular file: a bundle holds only regular files inside its directory; "
+                + "refusing to read it"
         case .sizeMismatch(let file, let expected, let found):
             return "\(file) has \(found) bytes but the manifest says \(expected): the file is truncated or was modified"
         case .checksumMismatch(let file, let expected, let found):
@@ -51,11 +64,44 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
             return "bad bundle vocabulary \(file): \(reason)"
         case .exportMismatch(let path, let diff, let tolerance):
             return "the export to \(path) does not reproduce the model when read back (max abs diff \(diff), "
-                + "tolerance \(tolerance)); it was not written and anything already at \(path) is unchanged"
+                + "tolerance \(tolerance)\(diff.isFinite ? "" : "; a logit is NaN or infinite")); "
+                + "it was not written and anything already at \(path) is unchanged"
+        case .nonFiniteWeight(let file, let tensor, let value):
+            return "\(file): tensor \(tensor) holds \(value); weights must be finite numbers"
+        case .nonFiniteLogits(let path, let pair):
+            return "\(path) computes a non-finite logit (NaN or infinity) for sample pair \(pair + 1); refusing it"
+        case .runFailed(let path, let reason):
+            return "running the bundle \(path) on the sample pairs failed: \(reason)"
+        case .destinationExists(let path, let reason):
+            return "\(path) \(reason)"
         case .io(let file, let reason):
             return "cannot access \(file): \(reason)"
         case .badInput(let reason):
             return "bad signature input: \(reason)"
         }
+    }
+}
+
+import Foundation
+
+extension BundleError {
+    /// A plain reason for a Foundation file error: the system's words for its POSIX error
+    /// ("No such file or directory") rather than "The operation could not be completed".
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        if let cocoa = error as? CocoaError {
+            switch cocoa.code {
+            case .fileNoSuchFile, .fileReadNoSuchFile: return "No such file or directory"
+            case .fileReadNoPermission, .fileWriteNoPermission: return "Permission denied"
+            case .fileWriteOutOfSpace: return "No space left on device"
+            case .fileWriteFileExists: return "File exists"
+            default: break
+            }
+        }
+        return ns.localizedDescription
     }
 }

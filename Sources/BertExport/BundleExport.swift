@@ -1,8 +1,10 @@
 // What `bertc export` does, as a library function: open a model (or run) directory, build its
-// classifier inference graph and weights, write a native bundle or an ONNX file, read back
-// what was written and run it on sample pairs against the in-memory model, and only then
-// move it into place, so an export that does not reproduce the model never replaces
-// anything.
+// classifier inference graph and weights (every weight finite, every logit of the sample
+// pairs finite), write a native bundle or an ONNX file, read back what was written and run it
+// on sample pairs against the in-memory model, and only then move it into place, so an export
+// that does not reproduce the model (a difference over the tolerance, or NaN or infinity on
+// either side) never replaces anything. An existing destination is refused unless the caller
+// asks to overwrite it; it is then replaced atomically (`AtomicReplace`).
 //
 //   bundle: reload the staged bundle with `BundleModel` (checksums verified) and compare
 //           logits bitwise (tolerance 0).
@@ -13,6 +15,7 @@
 import BertGraph
 import BertModel
 import BertText
+import BertRuntime
 import Foundation
 
 /// What an export writes.
@@ -61,15 +64,24 @@ public enum ModelExport {
     ///   - format: `.bundle` (a directory) or `.onnx` (a file).
     ///   - maxSeqLength: the longest packed pair; nil for 128 or the model's position
     ///     embeddings when it has fewer. A length beyond them is an error.
+    ///   - overwrite: replace an existing destination (a bundle, or an ONNX file); without it
+    ///     an existing path is refused before anything is done.
     ///   - pairs: sample pairs for the read-back comparison, and a description of them.
     ///   - progress: receives one-line progress messages (the CLI sends them to stderr).
     /// - Throws: `ModelError`, `BundleError`, `ONNXExportError` naming the file;
+    ///   `BundleError.destinationExists` for an existing destination without `overwrite`;
+    ///   `BundleError.nonFiniteWeight` naming a NaN or infinite weight;
     ///   `BundleError.exportMismatch` when the export read back does not reproduce the model
     ///   (nothing is published then).
     public static func run(model: String, format: ExportFormat, destination: URL, maxSeqLength: Int? = nil,
-                           pairs: (pairs: [(String, String?)], source: String),
+                           overwrite: Bool = false, pairs: (pairs: [(String, String?)], source: String),
                            progress: (String) -> Void = { _ in }) throws -> ExportReport {
         guard !pairs.pairs.isEmpty else { throw BundleError.badInput(reason: "no sample pairs in \(pairs.source)") }
+        // Refused before any work: an existing destination without --overwrite.
+        switch format {
+        case .bundle: try BundleWriter.checkReplaceable(destination, overwrite: overwrite)
+        case .onnx: try checkReplaceableFile(destination, overwrite: overwrite)
+        }
         let directory = try ModelDirectory.open(model)
         if let maxSeqLength {
             try directory.config.checkWorkload(batch: 1, sequenceLength: maxSeqLength, training: false,
@@ -77,18 +89,23 @@ public enum ModelExport {
         }
         let (predictor, load) = try Predictor.load(directory, maxLength: maxSeqLength ?? 128)
         progress("loaded \(directory.url.path): \(load)")
+        try checkFinite(predictor.parameters, model: directory.url.path)
         let headNote = load.initialized.isEmpty ? nil
             : "the model has no fine-tuned task head; the export carries one initialised from seed 0 "
                 + "(\(load.initialized.joined(separator: ", ")))"
         let reference = try predictor.predict(pairs.pairs)
+        if let pair = reference.logits.firstIndex(where: { $0.contains { !$0.isFinite } }) {
+            throw BundleError.nonFiniteLogits(path: directory.url.path, pair: pair)
+        }
         switch format {
         case .bundle:
             var comparison: PredictionComparison?
-            let summary = try BundleWriter.write(predictor, vocabulary: directory.vocabURL, to: destination) { staged in
+            let summary = try BundleWriter.write(predictor, vocabulary: directory.vocabURL, to: destination,
+                                                 overwrite: overwrite) { staged in
                 progress("wrote the bundle; reloading it and comparing on \(pairs.pairs.count) pairs")
                 let reloaded = try BundleModel(directory: staged).predictor.predict(pairs.pairs)
                 let result = PredictionComparison(reloaded.logits, reference.logits)
-                guard result.identical else {
+                guard result.passes(tolerance: 0) else {
                     throw BundleError.exportMismatch(path: destination.path, maxAbsDiff: result.maxAbsDiff, tolerance: 0)
                 }
                 comparison = result
@@ -100,7 +117,8 @@ public enum ModelExport {
                 maxAbsDiff: comparison?.maxAbsDiff, identical: comparison?.identical, tolerance: 0,
                 pairs: pairs.pairs.count, pairsSource: pairs.source, passed: true, note: headNote)
         case .onnx:
-            var report = try exportONNX(predictor, reference: reference, to: destination, pairs: pairs, progress: progress)
+            var report = try exportONNX(predictor, reference: reference, to: destination, overwrite: overwrite,
+                                        pairs: pairs, progress: progress)
             if let headNote { report.note = [report.note, headNote].compactMap { $0 }.joined(separator: "; ") }
             return report
         }
@@ -108,15 +126,20 @@ public enum ModelExport {
 
     // MARK: - ONNX
 
-    /// Exports into a staging directory beside `destination`, checks the staged file, then
-    /// moves the model (and its external-data side file, if any) into place.
-    private static func exportONNX(_ predictor: Predictor, reference: Prediction, to destination: URL,
+    /// Exports into a staging directory beside `destination` (`.NAME.partial-PID`), checks the
+    /// staged file, then publishes the model (and its external-data side file, if any) with
+    /// rename(2): an existing file is replaced only with `overwrite`, and only by a complete,
+    /// checked one.
+    private static func exportONNX(_ predictor: Predictor, reference: Prediction, to destination: URL, overwrite: Bool,
                                    pairs: (pairs: [(String, String?)], source: String),
                                    progress: (String) -> Void) throws -> ExportReport {
         let fm = FileManager.default
-        let staging = destination.deletingLastPathComponent()
-            .appendingPathComponent(".\(destination.lastPathComponent).staged-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do { try fm.createDirectory(at: staging, withIntermediateDirectories: true) } catch {
+        AtomicReplace.removeStaleStaging(besides: destination)
+        let staging = AtomicReplace.stagingURL(for: destination)
+        do {
+            try? fm.removeItem(at: staging)
+            try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        } catch {
             throw BundleError.io(file: staging.path, reason: FileAccess.reason(for: error))
         }
         defer { try? fm.removeItem(at: staging) }
@@ -129,11 +152,12 @@ public enum ModelExport {
                                             mode: .infer, fuse: false)
         let summary = try ONNXExporter().write(graph: graph, weights: weights, to: staged)
         progress("wrote \(summary.modelBytes) bytes of ONNX, validated by libonnx; reading it back")
-        let data: Data
-        do { data = try Data(contentsOf: staged) } catch {
-            throw BundleError.io(file: staged.path, reason: FileAccess.reason(for: error))
+        let side = summary.externalDataPath.map { URL(fileURLWithPath: $0) }
+        let sideTarget = side.map { destination.deletingLastPathComponent().appendingPathComponent($0.lastPathComponent) }
+        if let sideTarget { try checkReplaceableFile(sideTarget, overwrite: overwrite) }
+        do { try ONNXRuntimeRunner.checkModel(staged) } catch let error as ONNXRuntimeRunError {
+            throw BundleError.io(file: staged.path, reason: "the written model does not read back: \(error)")
         }
-        try ONNXValidator.validate(data, directory: staging)
 
         var report = ExportReport(format: .onnx, path: destination.path, files: [destination.path], bytes: summary.modelBytes,
                                   maxAbsDiff: nil, identical: nil, tolerance: ONNXRuntimeRunner.tolerance,
@@ -143,7 +167,7 @@ public enum ModelExport {
             progress("running it under ONNX Runtime on \(pairs.pairs.count) pairs")
             let examples = pairs.pairs.map { predictor.encoder.encode($0.0, $0.1) }
             let comparison = PredictionComparison(try runner.logits(model: staged, examples: examples), reference.logits)
-            guard comparison.maxAbsDiff <= ONNXRuntimeRunner.tolerance else {
+            guard comparison.passes(tolerance: ONNXRuntimeRunner.tolerance) else {
                 throw BundleError.exportMismatch(path: destination.path, maxAbsDiff: comparison.maxAbsDiff,
                                                  tolerance: ONNXRuntimeRunner.tolerance)
             }
@@ -155,21 +179,42 @@ public enum ModelExport {
             report.note = "read back and validated by libonnx; not run: \(error)"
         }
 
-        if let side = summary.externalDataPath {
-            let name = URL(fileURLWithPath: side).lastPathComponent
-            let target = destination.deletingLastPathComponent().appendingPathComponent(name)
-            try publish(URL(fileURLWithPath: side), to: target)
-            report.files.append(target.path)
-            report.bytes += ((try? fm.attributesOfItem(atPath: target.path))?[.size] as? Int) ?? 0
+        if let side, let sideTarget {
+            try publish(side, to: sideTarget, overwrite: overwrite)
+            report.files.append(sideTarget.path)
+            report.bytes += ((try? fm.attributesOfItem(atPath: sideTarget.path))?[.size] as? Int) ?? 0
         }
-        try publish(staged, to: destination)
+        try publish(staged, to: destination, overwrite: overwrite)
         return report
     }
 
-    /// rename(2) over `target`: atomic, replaces an existing file only when it succeeds.
-    private static func publish(_ source: URL, to target: URL) throws {
-        guard rename(source.path, target.path) == 0 else {
-            throw BundleError.io(file: target.path, reason: String(cString: strerror(errno)))
+    /// Moves a staged file to `target` (rename(2): atomic; replaces only with `overwrite`).
+    private static func publish(_ source: URL, to target: URL, overwrite: Bool) throws {
+        do { try AtomicReplace.publish(source, to: target, replacing: overwrite) } catch AtomicReplaceError.exists {
+            throw BundleError.destinationExists(path: target.path, reason: "already exists; pass --overwrite to replace it")
+        } catch {
+            throw BundleError.io(file: target.path, reason: "\(error)")
+        }
+    }
+
+    /// An ONNX destination: a new path, or with `overwrite` an existing file (never a directory).
+    private static func checkReplaceableFile(_ destination: URL, overwrite: Bool) throws {
+        var info = stat()
+        guard lstat(destination.path, &info) == 0 else { return }
+        guard overwrite else {
+            throw BundleError.destinationExists(path: destination.path, reason: "already exists; pass --overwrite to replace it")
+        }
+        guard info.st_mode & S_IFMT != S_IFDIR else {
+            throw BundleError.destinationExists(path: destination.path, reason: "is a directory; an ONNX export is one file")
+        }
+    }
+
+    /// Refuses a model whose weights hold NaN or infinity, naming the tensor.
+    static func checkFinite(_ parameters: ParameterStore, model: String) throws {
+        for name in parameters.names {
+            if let value = parameters.tensor(name)?.floats?.first(where: { !$0.isFinite }) {
+                throw BundleError.nonFiniteWeight(file: model, tensor: name, value: value)
+            }
         }
     }
 }

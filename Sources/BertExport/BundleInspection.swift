@@ -27,18 +27,14 @@ public struct BundleInspection: Codable, Equatable, Sendable {
 
     /// Whether `url` is a directory holding a `manifest.json` (a bundle to inspect).
     public static func isBundle(_ url: URL) -> Bool {
-        FileManager.default.fileExists(atPath: url.appendingPathComponent(BundleWriter.manifestFile).path)
+        var info = stat()  // lstat: a manifest that is a link or FIFO is a (broken) bundle too
+        return lstat(url.appendingPathComponent(BundleWriter.manifestFile).path, &info) == 0
     }
 
     /// Reads the manifest and checks every file.
-    /// - Throws: `BundleError` when the manifest cannot be read or decoded.
+    /// - Throws: `BundleError` when the manifest cannot be read, decoded or validated.
     public init(directory: URL) throws {
-        let url = directory.appendingPathComponent(BundleWriter.manifestFile)
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error))
-        }
-        let manifest = try BundleManifest.decode(data, file: url.path)
+        let manifest = try BundleManifest.read(in: directory)
         let c = manifest.model.config
         path = directory.path
         format = manifest.format
@@ -52,6 +48,9 @@ public struct BundleInspection: Codable, Equatable, Sendable {
         files = BundleIntegrity.check(manifest, in: directory)
         intact = files.allSatisfy { $0.state == .ok }
     }
+
+    /// The first damaged file's error, or nil when the bundle is intact.
+    public var damage: BundleError? { files.lazy.compactMap(\.error).first }
 
     /// Lines for people.
     public var text: String {
@@ -88,6 +87,7 @@ public struct BundleInspection: Codable, Equatable, Sendable {
         case .missing: return "MISSING"
         case .sizeMismatch: return "SIZE MISMATCH (\(file.foundBytes ?? 0) bytes on disk)"
         case .checksumMismatch: return "CHECKSUM MISMATCH (sha256 \(file.foundSHA256?.prefix(16) ?? "")… on disk)"
+        case .notRegular: return "NOT A REGULAR FILE (\(file.foundKind ?? "unknown kind"))"
         case .unreadable: return "UNREADABLE"
         }
     }

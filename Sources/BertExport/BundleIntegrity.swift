@@ -1,14 +1,27 @@
 // Checks the files of a bundle against the sizes and SHA-256 checksums its manifest lists.
 // The loader calls `verify` before it reads anything but the manifest; `inspect` calls
 // `check` to show the status of every file without stopping at the first bad one.
+//
+// Only regular files count: a listed path that is a symbolic link (even to a file inside the
+// bundle), a FIFO, a device, a socket or a directory is refused without being opened, so a
+// link to /dev/zero or a FIFO can never hang the check and a link can never reach a file
+// outside the bundle. The size comes from lstat(2) and must match before any byte is hashed;
+// the file is then opened without following links and without blocking, checked again on
+// the open descriptor (the same inode, still regular, still that size), and at most the
+// listed number of bytes are hashed.
 
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The state of one listed file on disk.
 public struct BundleFileStatus: Codable, Equatable, Sendable {
     public enum State: String, Codable, Sendable {
         case ok
         case missing
+        /// A symbolic link, FIFO, device, socket or directory instead of a regular file.
+        case notRegular = "not_regular"
         /// Size differs: truncated or extended.
         case sizeMismatch = "size_mismatch"
         /// Same size, different bytes.
@@ -24,10 +37,12 @@ public struct BundleFileStatus: Codable, Equatable, Sendable {
     public var sha256: String
     /// SHA-256 on disk, when the file was hashed (sizes matched).
     public var foundSHA256: String?
+    /// What is at the path when it is not a regular file (`symbolic link`, `FIFO`, ...).
+    public var foundKind: String?
     public var state: State
 
     enum CodingKeys: String, CodingKey {
-        case path, bytes, foundBytes = "found_bytes", sha256, foundSHA256 = "found_sha256", state
+        case path, bytes, foundBytes = "found_bytes", sha256, foundSHA256 = "found_sha256", foundKind = "found_kind", state
     }
 
     /// The error this status stands for, or nil when the file is intact.
@@ -35,6 +50,7 @@ public struct BundleFileStatus: Codable, Equatable, Sendable {
         switch state {
         case .ok: return nil
         case .missing: return .missingFile(file: path)
+        case .notRegular: return .notRegularFile(file: path, kind: foundKind ?? "an unknown kind of file")
         case .sizeMismatch: return .sizeMismatch(file: path, expected: bytes, found: foundBytes ?? 0)
         case .checksumMismatch: return .checksumMismatch(file: path, expected: sha256, found: foundSHA256 ?? "")
         case .unreadable: return .io(file: path, reason: "the file exists but cannot be read")
@@ -50,39 +66,104 @@ public enum BundleIntegrity {
         manifest.files.map { check($0, in: directory) }
     }
 
-    /// Throws for the first file (in manifest order) that is missing, of the wrong size or
-    /// has the wrong checksum.
-    /// - Throws: `BundleError.missingFile`, `.sizeMismatch`, `.checksumMismatch` or `.io`.
+    /// Throws for the first file (in manifest order) that is missing, not a regular file, of
+    /// the wrong size or has the wrong checksum.
+    /// - Throws: `BundleError.missingFile`, `.notRegularFile`, `.sizeMismatch`,
+    ///   `.checksumMismatch` or `.io`.
     public static func verify(_ manifest: BundleManifest, in directory: URL) throws {
         for entry in manifest.files {
             if let error = check(entry, in: directory).error { throw error }
         }
     }
 
-    /// The status of one file: existence, then size (cheap), then SHA-256.
+    /// The status of one file: what is at the path (lstat), then size, then SHA-256.
     public static func check(_ entry: BundleManifest.FileEntry, in directory: URL) -> BundleFileStatus {
         let url = directory.appendingPathComponent(entry.path)
         var status = BundleFileStatus(path: url.path, bytes: entry.bytes, foundBytes: nil, sha256: entry.sha256,
-                                      foundSHA256: nil, state: .missing)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                                      foundSHA256: nil, foundKind: nil, state: .missing)
+        let file: RegularFile
+        do { file = try RegularFile(url) } catch let error as RegularFile.Problem {
+            switch error {
+            case .missing: status.state = .missing
+            case .notRegular(let kind): status.state = .notRegular; status.foundKind = kind
+            case .unreadable: status.state = .unreadable
+            }
             return status
-        }
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int else {
+        } catch {
             status.state = .unreadable
             return status
         }
-        status.foundBytes = size
-        guard size == entry.bytes else {
+        status.foundBytes = file.size
+        guard file.size == entry.bytes else {
             status.state = .sizeMismatch
             return status
         }
-        guard let digest = try? SHA256Digest.hex(ofFile: url) else {
+        guard let digest = try? file.sha256(bytes: entry.bytes) else {
             status.state = .unreadable
             return status
         }
         status.foundSHA256 = digest
         status.state = digest == entry.sha256 ? .ok : .checksumMismatch
         return status
+    }
+}
+
+/// A regular file opened for reading without following a symbolic link and without blocking
+/// (a FIFO swapped in after the lstat is seen on the descriptor, never read).
+struct RegularFile {
+    enum Problem: Error {
+        case missing
+        case notRegular(kind: String)
+        case unreadable
+    }
+
+    let handle: FileHandle
+    /// Size in bytes, from the open descriptor.
+    let size: Int
+
+    /// Opens `url` if, and only if, it is a regular file (not a link to one).
+    /// - Throws: `Problem`.
+    init(_ url: URL) throws {
+        var before = stat()
+        guard lstat(url.path, &before) == 0 else { throw errno == ENOENT || errno == ENOTDIR ? Problem.missing : .unreadable }
+        guard before.st_mode & S_IFMT == S_IFREG else { throw Problem.notRegular(kind: Self.kind(before.st_mode)) }
+        let fd = open(url.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw errno == ELOOP ? Problem.notRegular(kind: "symbolic link") : .unreadable }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var after = stat()
+        guard fstat(fd, &after) == 0 else { throw Problem.unreadable }
+        guard after.st_mode & S_IFMT == S_IFREG else { throw Problem.notRegular(kind: Self.kind(after.st_mode)) }
+        guard after.st_ino == before.st_ino, after.st_dev == before.st_dev else { throw Problem.unreadable }
+        size = Int(after.st_size)
+    }
+
+    /// The hex SHA-256 of the first `bytes` bytes, read in 1 MiB chunks.
+    func sha256(bytes: Int) throws -> String {
+        var digest = SHA256Digest()
+        var left = bytes
+        while left > 0, let chunk = try handle.read(upToCount: min(left, 1 << 20)), !chunk.isEmpty {
+            digest.update(chunk)
+            left -= chunk.count
+        }
+        return digest.finalizeHex()
+    }
+
+    /// All of the file, when it has at most `limit` bytes.
+    func contents(limit: Int) throws -> Data? {
+        guard size <= limit else { return nil }
+        return try handle.read(upToCount: size) ?? Data()
+    }
+
+    /// What a file mode stands for, in words.
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFLNK: return "a symbolic link"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFDIR: return "a directory"
+        default: return "an unknown kind of file"
+        }
     }
 }

@@ -166,7 +166,7 @@ public struct BundleManifest: Codable, Equatable, Sendable {
     }
 
     /// Decodes `data` read from `file` (for messages) and checks the format and version
-    /// before anything else is looked at.
+    /// before anything else is looked at, then every field (`validate`).
     /// - Throws: `BundleError.badManifest` or `.unsupportedVersion`.
     public static func decode(_ data: Data, file: String) throws -> BundleManifest {
         let header: Header
@@ -187,6 +187,38 @@ public struct BundleManifest: Codable, Equatable, Sendable {
         return manifest
     }
 
+    /// The most bytes a `manifest.json` may have (its own size is not checksummed).
+    public static let maxManifestBytes = 16 << 20
+    /// The most labels a classifier bundle may have.
+    public static let maxLabels = 100_000
+
+    /// Reads and decodes `manifest.json` in `directory`, which must be a regular file of at
+    /// most `maxManifestBytes` (a FIFO or a link to a device is refused without being read).
+    /// - Throws: `BundleError` naming the manifest.
+    public static func read(in directory: URL) throws -> BundleManifest {
+        let url = directory.appendingPathComponent(BundleWriter.manifestFile)
+        let data: Data
+        do {
+            let file = try RegularFile(url)
+            guard let contents = try file.contents(limit: maxManifestBytes) else {
+                throw BundleError.badManifest(file: url.path, reason: "it has \(file.size) bytes, more than the "
+                    + "\(maxManifestBytes) a manifest may have")
+            }
+            data = contents
+        } catch let problem as RegularFile.Problem {
+            switch problem {
+            case .missing: throw BundleError.missingFile(file: url.path)
+            case .notRegular(let kind): throw BundleError.notRegularFile(file: url.path, kind: kind)
+            case .unreadable: throw BundleError.io(file: url.path, reason: "the file exists but cannot be read")
+            }
+        } catch let error as BundleError {
+            throw error
+        } catch {
+            throw BundleError.io(file: url.path, reason: "cannot read it (\(FileAccess.reason(for: error)))")
+        }
+        return try decode(data, file: url.path)
+    }
+
     /// Only the fields that say which decoder applies.
     private struct Header: Decodable {
         var format: String
@@ -194,17 +226,34 @@ public struct BundleManifest: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey { case format, formatVersion = "format_version" }
     }
 
-    /// Checks the manifest is self-consistent: a `serving_default` signature, plain file names
-    /// each listed once, well-formed checksums, usable tokenizer settings.
+    /// Checks the manifest field by field and for consistency: a valid model config (sizes,
+    /// heads, limits), a `serving_default` signature that is the classifier signature for its
+    /// labels, plain file names each listed once, well-formed checksums, usable tokenizer
+    /// settings.
     func validate(file: String) throws {
         func bad(_ reason: String) -> BundleError { .badManifest(file: file, reason: reason) }
-        guard signatures[Self.servingSignature] != nil else {
-            throw bad("no \"\(Self.servingSignature)\" signature (has \(signatures.keys.sorted()))")
+        do { try model.config.validate(source: "model.config") } catch ModelError.badConfig(_, let reason) {
+            throw bad("model.config: \(reason)")
         }
         guard !labels.isEmpty else { throw bad("labels is empty") }
+        guard labels.count <= Self.maxLabels else {
+            throw bad("\(labels.count) labels, more than the \(Self.maxLabels) a bundle may have")
+        }
+        guard let serving = signatures[Self.servingSignature] else {
+            throw bad("no \"\(Self.servingSignature)\" signature (has \(signatures.keys.sorted()))")
+        }
+        let expected = Self.servingSignature(labelCount: labels.count)
+        func form(_ specs: [TensorSpec]) -> [String] {
+            specs.map { "\($0.name): \($0.dtype)[\($0.shape.map(\.description).joined(separator: ", "))]" }
+        }
+        for (kind, have, want) in [("inputs", serving.inputs, expected.inputs), ("outputs", serving.outputs, expected.outputs)]
+        where form(have) != form(want) || have.map({ $0.optional ?? false }) != want.map({ $0.optional ?? false }) {
+            throw bad("signature \(Self.servingSignature) \(kind) are \(form(have)); a classifier with "
+                + "\(labels.count) labels has \(form(want))")
+        }
         var seen = Set<String>()
         for entry in files {
-            guard !entry.path.isEmpty, !entry.path.contains("/"), !entry.path.hasPrefix("."), entry.path != "manifest.json" else {
+            guard Self.isPlainFileName(entry.path) else {
                 throw bad("file path \"\(entry.path)\" must be a plain file name inside the bundle")
             }
             guard seen.insert(entry.path).inserted else { throw bad("file \"\(entry.path)\" is listed twice") }
@@ -215,6 +264,9 @@ public struct BundleManifest: Codable, Equatable, Sendable {
         }
         for needed in [model.graph, model.weights, tokenizer.vocabulary] where !seen.contains(needed) {
             throw bad("\"\(needed)\" is used but not listed in files")
+        }
+        guard Set([model.graph, model.weights, tokenizer.vocabulary]).count == 3 else {
+            throw bad("model.graph, model.weights and tokenizer.vocabulary must be three different files")
         }
         guard TruncationStrategy(rawValue: tokenizer.truncation) != nil else {
             throw bad("tokenizer truncation \"\(tokenizer.truncation)\" is not one of "
@@ -228,6 +280,16 @@ public struct BundleManifest: Codable, Equatable, Sendable {
         guard !tokenizer.bucketLengths.isEmpty, tokenizer.bucketLengths.allSatisfy({ $0 > 0 && $0 <= maxLength }) else {
             throw bad("tokenizer bucket_lengths \(tokenizer.bucketLengths) must be in 1...\(maxLength)")
         }
+    }
+}
+
+extension BundleManifest {
+    /// A name of a file directly inside the bundle directory: not empty, not hidden (so not
+    /// `.` or `..`), no `/`, no control characters, not the manifest, at most 255 bytes.
+    static func isPlainFileName(_ path: String) -> Bool {
+        !path.isEmpty && path.utf8.count <= 255 && !path.hasPrefix(".") && !path.contains("/")
+            && !path.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            && path != BundleWriter.manifestFile
     }
 }
 

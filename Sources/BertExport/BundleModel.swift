@@ -1,15 +1,18 @@
 // Loads a native bundle (see BundleWriter) and serves its `serving_default` signature.
 //
 // Stages, each refusing the bundle with a `BundleError` that names the file:
-//   1. read and decode `manifest.json`; an unknown format version stops here;
-//   2. verify the size and SHA-256 of every listed file before any of them is used;
+//   1. read and decode `manifest.json` (a regular file of bounded size); an unknown format
+//      version stops here; every field is validated, the model config with size limits;
+//   2. verify that every listed file is a regular file of the listed size and SHA-256 before
+//      any of them is used;
 //   3. parse the graph and check it is a classifier inference graph: inputs `input_ids`,
 //      `token_type_ids`, `attention_mask` i32[batch, seq], a `logits` output
 //      f32[batch, labels], no dropout, loss or gradients; its parameters (names and shapes)
 //      are those the manifest's model config describes; then FuseOps, so that a bundle written
 //      before a fusion existed runs the same kernels (and bits) as the model does now;
 //   4. load the weights strictly: every graph parameter present with its shape, float32,
-//      no extra tensors; the vocabulary and maximum length must fit the embedding tables;
+//      finite, no extra tensors; the vocabulary and maximum length must fit the embedding
+//      tables;
 //   5. build a `Predictor` with the manifest's tokenizer settings and length buckets, the
 //      same code path the in-memory model uses, so logits are bitwise identical.
 //
@@ -51,7 +54,8 @@ public final class BundleModel {
         try BundleIntegrity.verify(manifest, in: directory)
 
         let graphURL = directory.appendingPathComponent(manifest.model.graph)
-        let graph = try Self.readGraph(graphURL, labelCount: manifest.labels.count)
+        let shortest = min(manifest.tokenizer.maxSeqLength, manifest.tokenizer.bucketLengths.min() ?? .max)
+        let graph = try Self.readGraph(graphURL, labelCount: manifest.labels.count, shortestSequence: shortest)
         try Self.checkConfig(manifest, describes: graph, manifestFile: directory.appendingPathComponent(BundleWriter.manifestFile))
         let weightsURL = directory.appendingPathComponent(manifest.model.weights)
         let parameters = try Self.readWeights(weightsURL, for: graph)
@@ -79,20 +83,34 @@ public final class BundleModel {
     // MARK: - Stages
 
     private static func readManifest(in directory: URL) throws -> BundleManifest {
-        let url = directory.appendingPathComponent(BundleWriter.manifestFile)
-        guard FileManager.default.fileExists(atPath: url.path) else { throw BundleError.missingFile(file: url.path) }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error))
-        }
-        return try BundleManifest.decode(data, file: url.path)
+        try BundleManifest.read(in: directory)
     }
 
-    /// Parses the graph and checks it is a classifier inference graph with `labelCount` logits.
-    static func readGraph(_ url: URL, labelCount: Int) throws -> Graph {
+    /// The most bytes a graph file may have (bert-large's inference graph has about 100 KB).
+    static let maxGraphBytes = 64 << 20
+
+    /// Parses the graph (`GraphParser` verifies every node: attributes against input shapes,
+    /// definitions before use, declared against inferred types, sizes) and checks it is a
+    /// classifier inference graph with `labelCount` logits.
+    /// - Parameter shortestSequence: the shortest `seq` the bundle runs at (its smallest
+    ///   bucket): a `select` along `seq` must stay below it, along `batch` at 0.
+    static func readGraph(_ url: URL, labelCount: Int, shortestSequence: Int = 1) throws -> Graph {
         func bad(_ reason: String) -> BundleError { .badGraph(file: url.path, reason: reason) }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error)) }
+        do {
+            let file = try RegularFile(url)
+            guard let contents = try file.contents(limit: maxGraphBytes) else {
+                throw bad("it has \(file.size) bytes, more than the \(maxGraphBytes) a graph file may have")
+            }
+            data = contents
+        } catch let error as BundleError {
+            throw error
+        } catch let problem as RegularFile.Problem {
+            if case .notRegular(let kind) = problem { throw BundleError.notRegularFile(file: url.path, kind: kind) }
+            throw BundleError.io(file: url.path, reason: "the file is missing or cannot be read")
+        } catch {
+            throw BundleError.io(file: url.path, reason: "cannot read it (\(FileAccess.reason(for: error)))")
+        }
         guard let text = String(validating: data, as: UTF8.self) else { throw bad("not UTF-8 text") }
         let graph: Graph
         do { graph = try GraphParser.parse(text) } catch { throw bad("\(error)") }
@@ -116,9 +134,22 @@ public final class BundleModel {
         }
         for (i, node) in graph.nodes.enumerated() {
             if case .dropout = node.op { throw bad("node \(graph.nodeName(i)) is a dropout; inference graphs have none") }
+            // The verifier checks indices along fixed dims; these sizes only the bundle knows.
+            if case .select(let axis, let index) = node.op, case .symbol(let dim) = graph.type(of: node.inputs[0]).shape[axis] {
+                let bound = dim == Dim.seq.description ? shortestSequence : 1
+                guard index < bound else {
+                    throw bad("node \(graph.nodeName(i)) (select): index \(index) along \(dim) is not below \(bound), "
+                        + "the smallest size \(dim) has when the bundle runs")
+                }
+            }
         }
-        // The compiler's fusions (a fused graph stays as it is).
-        do { return try EliminateDeadCode().run(FuseOps().run(graph)) } catch { throw bad("\(error)") }
+        // The compiler's fusions (a fused graph stays as it is), verified again: the kernels run
+        // the fused graph and trust what the verifier checks.
+        do {
+            let fused = try EliminateDeadCode().run(FuseOps().run(graph))
+            try GraphVerifier.verify(fused, after: "FuseOps")
+            return fused
+        } catch { throw bad("\(error)") }
     }
 
     /// The manifest's config must describe the graph: the parameters the compiler's inference
@@ -166,7 +197,12 @@ public final class BundleModel {
             guard info.shape == parameters.shape(name) else {
                 throw bad("tensor \(name) has shape \(info.shape), the graph expects \(parameters.shape(name)!)")
             }
-            do { try parameters.set(name, try reader.read(name)) } catch { throw bad("\(error)") }
+            let tensor: HostTensor
+            do { tensor = try reader.read(name) } catch { throw bad("\(error)") }
+            if let value = tensor.floats?.first(where: { !$0.isFinite }) {
+                throw BundleError.nonFiniteWeight(file: url.path, tensor: name, value: value)
+            }
+            do { try parameters.set(name, tensor) } catch { throw bad("\(error)") }
         }
         return parameters
     }

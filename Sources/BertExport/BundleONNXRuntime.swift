@@ -16,15 +16,19 @@ import Foundation
 public enum ONNXRuntimeRunError: Error, CustomStringConvertible, Equatable {
     /// No interpreter or no `tools/ort_run.py` was found.
     case unavailable(reason: String)
-    /// The script failed; carries its stderr.
-    case failed(status: Int32, stderr: String)
+    /// The file is not an ONNX model libonnx accepts (checked before ONNX Runtime is started).
+    case badModel(file: String, reason: String)
+    /// The script failed on `model`; carries its stderr.
+    case failed(model: String, status: Int32, stderr: String)
     /// The script's stdout was not the expected JSON.
     case badOutput(reason: String)
 
     public var description: String {
         switch self {
         case .unavailable(let reason): return "ONNX Runtime is not available: \(reason)"
-        case .failed(let status, let stderr): return "tools/ort_run.py exited with status \(status): \(stderr)"
+        case .badModel(let file, let reason): return "\(file) is not a valid ONNX model: \(reason)"
+        case .failed(let model, let status, let stderr):
+            return "ONNX Runtime could not run \(model) (tools/ort_run.py exited with status \(status)): \(stderr)"
         case .badOutput(let reason): return "tools/ort_run.py printed unexpected output: \(reason)"
         }
     }
@@ -63,9 +67,43 @@ public struct ONNXRuntimeRunner {
         }
     }
 
+    /// The most bytes an ONNX model file may have (protobuf's limit for one message).
+    public static let maxModelBytes = Int(Int32.max)
+
+    /// Checks that `model` is a regular file holding a model libonnx accepts (external data
+    /// relative to its directory), so that ONNX Runtime is only ever started on one.
+    /// - Throws: `ONNXRuntimeRunError.badModel` naming the file.
+    public static func checkModel(_ model: URL) throws {
+        func bad(_ reason: String) -> ONNXRuntimeRunError { .badModel(file: model.path, reason: reason) }
+        let data: Data
+        do {
+            let file = try RegularFile(model)
+            guard let contents = try file.contents(limit: maxModelBytes) else {
+                throw bad("it has \(file.size) bytes, more than the \(maxModelBytes) of one protobuf message")
+            }
+            data = contents
+        } catch let problem as RegularFile.Problem {
+            switch problem {
+            case .missing: throw bad("it does not exist")
+            case .notRegular(let kind): throw bad("it is \(kind), not a regular file")
+            case .unreadable: throw bad("it cannot be read")
+            }
+        } catch let error as ONNXRuntimeRunError {
+            throw error
+        } catch {
+            throw bad("it cannot be read (\(FileAccess.reason(for: error)))")
+        }
+        do { try ONNXValidator.validate(data, directory: model.deletingLastPathComponent()) } catch {
+            if case ONNXExportError.invalidModel(let message) = error { throw bad(message) }
+            throw bad("\(error)")
+        }
+    }
+
     /// Logits `[pairs, labels]` of the ONNX model at `model` for `examples`, run as one batch.
+    /// - Throws: `ONNXRuntimeRunError.badModel` when libonnx refuses the file.
     public func logits(model: URL, examples: [EncodedExample]) throws -> [[Float]] {
         guard !examples.isEmpty else { return [] }
+        try Self.checkModel(model)
         let seq = examples.map(\.length).max() ?? 1
         let batch = InputBatch.make(examples, sequenceLength: seq)
         var inputs: [String: Any] = [:]
@@ -78,7 +116,7 @@ public struct ONNXRuntimeRunner {
         try JSONSerialization.data(withJSONObject: request).write(to: requestURL)
         defer { try? FileManager.default.removeItem(at: requestURL) }
 
-        let stdout = try runScript(arguments: [requestURL.path])
+        let stdout = try runScript(arguments: [requestURL.path], model: model)
         guard let object = try? JSONSerialization.jsonObject(with: stdout) as? [String: Any],
               let logits = object["logits"] as? [String: Any], let shape = logits["shape"] as? [Int],
               let data = logits["data"] as? [Double] else {
@@ -91,7 +129,7 @@ public struct ONNXRuntimeRunner {
     }
 
     /// Runs the script and returns its stdout; stderr is kept for the error message.
-    private func runScript(arguments: [String]) throws -> Data {
+    private func runScript(arguments: [String], model: URL) throws -> Data {
         let process = Process()
         process.executableURL = python
         process.arguments = [script.path] + arguments
@@ -114,7 +152,8 @@ public struct ONNXRuntimeRunner {
         let errData = (try? Data(contentsOf: errURL)) ?? Data()
         guard process.terminationStatus == 0 else {
             let text = String(decoding: errData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ONNXRuntimeRunError.failed(status: process.terminationStatus, stderr: String(text.suffix(2000)))
+            throw ONNXRuntimeRunError.failed(model: model.path, status: process.terminationStatus,
+                                             stderr: String(text.suffix(2000)))
         }
         return outData
     }

@@ -83,14 +83,25 @@ public struct PredictionComparison: Codable, Equatable, Sendable {
     /// Pairs whose class ids differ.
     public var differingClasses: Int
     public var pairs: Int
+    /// Logits (of either side) that are NaN or infinite; bitwise identical NaNs are still
+    /// no reproduction of a model.
+    public var nonFinite: Int
 
     enum CodingKeys: String, CodingKey {
         case maxAbsDiff = "max_abs_diff", identical, differingClasses = "differing_classes", pairs
+        case nonFinite = "non_finite"
+    }
+
+    /// Every logit is finite on both sides and they differ by at most `tolerance` (bitwise
+    /// identical when `tolerance` is 0).
+    public func passes(tolerance: Float) -> Bool {
+        nonFinite == 0 && maxAbsDiff.isFinite && (tolerance == 0 ? identical : maxAbsDiff <= tolerance)
     }
 
     /// Compares logits element by element.
     public init(_ a: [[Float]], _ b: [[Float]]) {
         pairs = a.count
+        nonFinite = (a + b).reduce(0) { $0 + $1.filter { !$0.isFinite }.count }
         let sameShape = a.count == b.count && zip(a, b).allSatisfy { $0.count == $1.count }
         guard sameShape else {
             maxAbsDiff = .infinity

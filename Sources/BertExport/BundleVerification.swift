@@ -1,6 +1,9 @@
-// What `bertc verify` does, as a library function: load a bundle (every checksum verified),
-// run it on sample pairs, and compare it with the model it was exported from (bitwise) and
-// with an ONNX export of it under ONNX Runtime (tolerance `ONNXRuntimeRunner.tolerance`).
+// What `bertc verify` does, as a library function: load a bundle (every file a regular file
+// with its listed size and checksum, the manifest and model config validated, the graph
+// verified, every weight finite), run it on sample pairs (every logit must be finite), and
+// compare it with the model it was exported from (bitwise) and with an ONNX export of it
+// under ONNX Runtime (tolerance `ONNXRuntimeRunner.tolerance`). With neither, the load and
+// the forward run are the whole check, and a bad bundle still fails.
 
 import BertModel
 import BertText
@@ -41,20 +44,27 @@ public enum BundleVerification {
     ///     bundle's tokenizer settings and buckets so that only weights and graph are compared.
     ///   - onnx: an ONNX export of the same model.
     ///   - pairs: the sample pairs and a description of them.
-    /// - Throws: `BundleError` when the bundle is tampered or inconsistent (no report then),
-    ///   `ModelError` for a bad model directory, `ONNXRuntimeRunError` when ONNX Runtime
-    ///   cannot be run.
+    /// - Throws: `BundleError` when the bundle is tampered or inconsistent or computes a
+    ///   non-finite logit (no report then), `ModelError` for a bad model directory,
+    ///   `ONNXRuntimeRunError` when the ONNX file is invalid or ONNX Runtime cannot run it.
     public static func run(bundle: URL, model: String? = nil, onnx: URL? = nil,
                            pairs: (pairs: [(String, String?)], source: String)) throws -> VerificationReport {
         guard !pairs.pairs.isEmpty else { throw BundleError.badInput(reason: "no sample pairs in \(pairs.source)") }
+        if let onnx { try ONNXRuntimeRunner.checkModel(onnx) }
         let loaded = try BundleModel(directory: bundle)
-        let prediction = try loaded.predictor.predict(pairs.pairs)
+        let prediction: Prediction
+        do { prediction = try loaded.predictor.predict(pairs.pairs) } catch {
+            throw BundleError.runFailed(path: bundle.path, reason: "\(error)")
+        }
+        if let pair = prediction.logits.firstIndex(where: { $0.contains { !$0.isFinite } }) {
+            throw BundleError.nonFiniteLogits(path: bundle.path, pair: pair)
+        }
         var checks: [ParityCheck] = []
         if let model {
             let reference = try modelPredictor(model, like: loaded).predict(pairs.pairs)
             let comparison = PredictionComparison(prediction.logits, reference.logits)
             checks.append(ParityCheck(against: "model", path: model, comparison: comparison, tolerance: 0,
-                                      passed: comparison.identical && prediction.classes == reference.classes))
+                                      passed: comparison.passes(tolerance: 0) && prediction.classes == reference.classes))
         }
         if let onnx {
             let runner = try ONNXRuntimeRunner()
@@ -62,7 +72,7 @@ public enum BundleVerification {
             let comparison = PredictionComparison(prediction.logits, try runner.logits(model: onnx, examples: examples))
             checks.append(ParityCheck(against: "onnx", path: onnx.path, comparison: comparison,
                                       tolerance: ONNXRuntimeRunner.tolerance,
-                                      passed: comparison.maxAbsDiff <= ONNXRuntimeRunner.tolerance))
+                                      passed: comparison.passes(tolerance: ONNXRuntimeRunner.tolerance)))
         }
         return VerificationReport(bundle: bundle.path, files: BundleIntegrity.check(loaded.manifest, in: bundle),
                                   pairs: pairs.pairs.count, pairsSource: pairs.source, checks: checks,

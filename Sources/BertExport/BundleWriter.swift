@@ -9,9 +9,11 @@
 //
 // Stages: write every file into a staging directory beside the destination; hash them; write
 // the manifest last; run the caller's check on the complete staged bundle (export reloads it
-// and compares it with the model); then rename the staging directory into place
-// (`ModelDirectory.replace`). A failure at any point, the check included, leaves an existing
-// bundle at the destination untouched and never leaves a half-written one under the real name.
+// and compares it with the model); then publish the staging directory (`AtomicReplace`: a
+// rename, or with `overwrite` an atomic exchange with the old bundle, which is deleted after).
+// A failure or kill at any point, the check included, leaves an existing bundle at the
+// destination untouched and never leaves a half-written one under the real name; the staging
+// directory `.NAME.partial-PID` of a killed export is removed by the next export beside it.
 
 import BertGraph
 import BertModel
@@ -48,20 +50,23 @@ public enum BundleWriter {
     ///     reloaded bundle computes exactly what `predictor` computes.
     ///   - vocabulary: the `vocab.txt` the predictor's tokenizer was read from.
     ///   - truncation: the truncation strategy the predictor's encoder uses.
-    ///   - destination: the bundle directory. An existing bundle there is replaced only once
-    ///     the new one is complete; any other existing non-empty directory or file is refused.
+    ///   - destination: the bundle directory. An existing path is refused unless `overwrite`;
+    ///     then an existing bundle (or empty directory) is replaced atomically once the new one
+    ///     is complete and checked, and any other existing directory or file is still refused.
+    ///   - overwrite: whether an existing bundle may be replaced.
     ///   - check: runs on the complete bundle in its staging directory before it is moved into
     ///     place; throwing aborts the write and leaves the destination as it was.
     /// - Throws: `BundleError` naming the file, or what `check` throws.
     @discardableResult
     public static func write(_ predictor: Predictor, vocabulary: URL, truncation: TruncationStrategy = .longestFirst,
-                             to destination: URL, check: (URL) throws -> Void = { _ in }) throws -> BundleWriteSummary {
-        try checkReplaceable(destination)
+                             to destination: URL, overwrite: Bool = false,
+                             check: (URL) throws -> Void = { _ in }) throws -> BundleWriteSummary {
+        try checkReplaceable(destination, overwrite: overwrite)
         let fm = FileManager.default
-        let parent = destination.deletingLastPathComponent()
-        let staging = parent.appendingPathComponent(
-            ".\(destination.lastPathComponent).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        AtomicReplace.removeStaleStaging(besides: destination)
+        let staging = AtomicReplace.stagingURL(for: destination)
         do {
+            try? fm.removeItem(at: staging)
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         } catch {
             throw BundleError.io(file: staging.path, reason: FileAccess.reason(for: error))
@@ -71,9 +76,10 @@ public enum BundleWriter {
             let manifestData = try manifest.encoded()
             try write(manifestData, to: staging.appendingPathComponent(manifestFile))
             try check(staging)
-            do { try ModelDirectory.replace(destination, with: staging) } catch {
-                throw BundleError.io(file: destination.path, reason: "cannot move the finished bundle into place: "
-                    + FileAccess.reason(for: error))
+            do { try AtomicReplace.publish(staging, to: destination, replacing: overwrite) } catch AtomicReplaceError.exists {
+                throw BundleError.destinationExists(path: destination.path, reason: "already exists; pass --overwrite to replace it")
+            } catch {
+                throw BundleError.io(file: destination.path, reason: "cannot move the finished bundle into place: \(error)")
             }
             return BundleWriteSummary(path: destination.path, manifest: manifest,
                                       totalBytes: manifest.files.reduce(manifestData.count) { $0 + $1.bytes })
@@ -140,14 +146,18 @@ public enum BundleWriter {
         }
     }
 
-    /// Refuses to replace anything but a missing path, an empty directory or a bundle, so that
-    /// `--out` pointed at the wrong directory cannot delete it.
-    private static func checkReplaceable(_ destination: URL) throws {
+    /// Refuses an existing path unless `overwrite`, and even then anything but an empty
+    /// directory or a bundle, so that `--out` pointed at the wrong directory cannot delete it.
+    static func checkReplaceable(_ destination: URL, overwrite: Bool) throws {
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: destination.path, isDirectory: &isDirectory) else { return }
-        guard isDirectory.boolValue else {
-            throw BundleError.notABundle(path: destination.path, reason: "it is an existing file; refusing to replace it")
+        var info = stat()
+        guard lstat(destination.path, &info) == 0 else { return }
+        guard overwrite else {
+            throw BundleError.destinationExists(path: destination.path, reason: "already exists; pass --overwrite to replace it")
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw BundleError.notABundle(path: destination.path,
+                                         reason: "it is an existing file, not a bundle directory; refusing to replace it")
         }
         let contents = (try? fm.contentsOfDirectory(atPath: destination.path)) ?? []
         guard contents.isEmpty || contents.contains(manifestFile) else {

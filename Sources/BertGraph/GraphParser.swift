@@ -8,7 +8,8 @@
 //      numbered in the order they are declared;
 //   4. check each node against its shape rule as it is read (an output type may be left out
 //      and is then inferred), so an error names the line, the node, the op and the shapes;
-//   5. run `GraphVerifier` on the finished graph.
+//   5. run `GraphVerifier` on the finished graph (in every build: a graph read from a file is
+//      never trusted; kernels rely on what the verifier checks).
 // Every error is `GraphError.parse(line:message:)` saying what was expected, except the
 // final verifier's own errors.
 
@@ -63,6 +64,9 @@ private struct ParseState {
             try s.expect(.punct(":"))
             let type = try s.tensorType()
             try s.expectEnd()
+            if role == .parameter, type.dtype != .float32 || type.shape.resolve([:]) == nil {
+                throw s.error("parameter \(name) is \(type); parameters are f32 with fixed dims")
+            }
             let v = try declare(name, type, role, s)
             if role == .input { graph.inputs.append(v) } else { graph.parameters.append(v) }
         case .word("output"):
@@ -149,6 +153,7 @@ private struct ParseState {
         if let previous = declared[name] {
             throw s.error("value \(name) is already declared on line \(previous.line)")
         }
+        if let problem = type.shape.sizeProblem { throw s.error("value \(name): \(problem)") }
         let v = graph.addValue(type, name: name, role: role)
         declared[name] = (v, s.line)
         return v

@@ -1,20 +1,36 @@
-/// Checks a graph's invariants: values defined once before use, outputs defined, node output
-/// types equal to what the op's shape rule gives, unique value names.
+/// Checks a graph's invariants: values defined once before use (so no cycles), each with the
+/// role its definition gives it, outputs defined, node output types equal to what the op's
+/// shape rule gives (the rule also checks the op's attributes against its input shapes: axes,
+/// indices, permutations, reshape sizes, heads), unique value names, positive dims whose
+/// products stay within `GraphLimits`, and float32 parameters of fixed shape. Runs in every
+/// build on every graph read from a file (`GraphParser`), so kernels may assume its invariants.
 public enum GraphVerifier {
     public static func verify(_ g: Graph, after pass: String = "build") throws {
         func fail(_ m: String) -> GraphError { .malformed("after \(pass): \(m)") }
         var defined = [Bool](repeating: false, count: g.values.count)
-        for v in g.inputs + g.parameters {
-            guard v >= 0, v < g.values.count else { throw fail("input or parameter id \(v) out of range") }
-            guard !defined[v] else { throw fail("value \(g.values[v].name) is declared twice") }
-            defined[v] = true
+        for (ids, role) in [(g.inputs, ValueRole.input), (g.parameters, .parameter)] {
+            for v in ids {
+                guard v >= 0, v < g.values.count else { throw fail("input or parameter id \(v) out of range") }
+                guard !defined[v] else { throw fail("value \(g.values[v].name) is declared twice") }
+                guard g.values[v].role == role else {
+                    throw fail("value \(g.values[v].name) is listed as a \(role.rawValue) but has role \(g.values[v].role.rawValue)")
+                }
+                defined[v] = true
+            }
+        }
+        for v in g.parameters {
+            let value = g.values[v]
+            guard value.type.dtype == .float32, value.type.shape.resolve([:]) != nil else {
+                throw fail("parameter \(value.name) is \(value.type); parameters are f32 with fixed dims")
+            }
         }
         var names = Set<String>()
         for v in g.values {
             guard names.insert(v.name).inserted else { throw fail("value name \(v.name) is used twice") }
+            if let problem = v.type.shape.sizeProblem { throw fail("value \(v.name): \(problem)") }
         }
         for (i, n) in g.nodes.enumerated() {
-            let node = g.nodeName(i)
+            let node = n.outputs.first.flatMap { $0 >= 0 && $0 < g.values.count ? g.values[$0].name : nil } ?? "#\(i)"
             for v in n.inputs {
                 guard v >= 0, v < g.values.count, defined[v] else {
                     throw fail("node \(node) (\(n.op.name)) reads value \(v) before it is defined")
@@ -26,6 +42,9 @@ public enum GraphVerifier {
             }
             for (o, t) in zip(n.outputs, expected) {
                 guard o >= 0, o < g.values.count, !defined[o] else { throw fail("node \(node) redefines value \(o)") }
+                guard g.values[o].role == .intermediate else {
+                    throw fail("node \(node) (\(n.op.name)) writes \(g.values[o].name), which has role \(g.values[o].role.rawValue)")
+                }
                 guard g.values[o].type == t else {
                     throw GraphError.shapeMismatch(node: node, op: n.op.name,
                                                    detail: "output has type \(g.values[o].type), rule gives \(t)")

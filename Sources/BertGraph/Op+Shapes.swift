@@ -39,14 +39,22 @@ extension Op {
             try arity(1); try integer(0)
             guard s[0].rank == 2 else { throw fail("ids must be [batch, seq], got \(s[0])") }
             return [TensorType(types[0].dtype, Shape([s[0][1]]))]
-        case .select(let axis, _):
+        case .select(let axis, let index):
             try arity(1)
             guard axis >= 0, axis < s[0].rank else { throw fail("axis \(axis) out of range for \(s[0])") }
+            // Along a symbolic dim the index is checked against the bound size when a plan is
+            // prepared (`Interpreter`), or by the loader that knows the sizes (bundles).
+            guard index >= 0, index < (s[0][axis].fixedSize ?? Int.max) else {
+                throw fail("index \(index) out of range for dim \(axis) of \(s[0])")
+            }
             var d = s[0].dims; d.remove(at: axis)
             return [TensorType(types[0].dtype, Shape(d))]
-        case .selectGrad(let axis, _, let size):
+        case .selectGrad(let axis, let index, let size):
             try arity(1); try float(0)
             guard axis >= 0, axis <= s[0].rank else { throw fail("axis \(axis) out of range for \(s[0])") }
+            guard index >= 0, index < (size.fixedSize ?? Int.max) else {
+                throw fail("index \(index) out of range for size \(size)")
+            }
             var d = s[0].dims; d.insert(size, at: axis)
             return [f32(Shape(d))]
         case .gatherRows:
@@ -69,6 +77,8 @@ extension Op {
         case .dropout, .dropoutGrad:
             guard types.count == 1 || types.count == 2 else { throw GraphError.arity(node: node, op: name, expected: 1, got: types.count) }
             try float(0)
+            if case .dropout(let rate, _) = self, !(rate >= 0 && rate < 1) { throw fail("rate \(rate) is not in [0, 1)") }
+            if case .dropoutGrad(let rate, _) = self, !(rate >= 0 && rate < 1) { throw fail("rate \(rate) is not in [0, 1)") }
             if types.count == 2 {
                 try integer(1)
                 guard s[0].rank == 2, s[1].rank == 1, s[1][0] == s[0][0] else {
@@ -129,8 +139,11 @@ extension Op {
             try arity(1)
             // Symbolic dims must carry over one for one; fixed dims must keep the product.
             let sym = { (sh: Shape) in sh.dims.filter { if case .symbol = $0 { return true } else { return false } } }
-            let fixed = { (sh: Shape) in sh.dims.reduce(1) { if case .fixed(let n) = $1 { return $0 * n } else { return $0 } } }
-            guard sym(target) == sym(s[0]), fixed(target) == fixed(s[0]) else {
+            guard let from = GraphLimits.product(s[0].fixedSizes, limit: .max),
+                  let to = GraphLimits.product(target.fixedSizes, limit: .max) else {
+                throw fail("the sizes of \(s[0]) or \(target) overflow")
+            }
+            guard sym(target) == sym(s[0]), from == to else {
                 throw fail("cannot reshape \(s[0]) to \(target)")
             }
             return [TensorType(types[0].dtype, target)]

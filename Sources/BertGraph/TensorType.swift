@@ -31,6 +31,12 @@ public enum Dim: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The size of a fixed dim; nil for a symbol.
+    public var fixedSize: Int? {
+        if case .fixed(let n) = self { return n }
+        return nil
+    }
+
     /// The number this dim stands for under `bindings`, or nil when a symbol is unbound.
     public func resolve(_ bindings: [String: Int]) -> Int? {
         switch self {

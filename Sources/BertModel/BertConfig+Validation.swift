@@ -4,6 +4,7 @@
 // hidden size or a `--seq-len 100000` is a clear error instead of an allocation abort or a
 // trap deep inside a kernel.
 
+import BertGraph
 import Foundation
 
 extension BertConfig {
@@ -52,6 +53,16 @@ extension BertConfig {
         }
         guard Self.knownActivations.contains(hiddenAct) else {
             throw bad("hidden_act \"\(hiddenAct)\" is not supported (\(Self.knownActivations.joined(separator: ", ")))")
+        }
+        // Every weight matrix within what one tensor of a graph may hold.
+        let matrices = [("vocab_size x hidden_size", [vocabSize, hiddenSize]),
+                        ("max_position_embeddings x hidden_size", [maxPositionEmbeddings, hiddenSize]),
+                        ("type_vocab_size x hidden_size", [typeVocabSize, hiddenSize]),
+                        ("hidden_size x hidden_size", [hiddenSize, hiddenSize]),
+                        ("intermediate_size x hidden_size", [intermediateSize, hiddenSize])]
+        for (what, dims) in matrices where GraphLimits.product(dims) == nil {
+            throw bad("\(what) = \(dims.map(String.init).joined(separator: " x ")) is more than the "
+                + "\(GraphLimits.maxTensorElements) elements a weight may have")
         }
         let limit = Self.memoryLimit
         guard let parameters = parameterCount, let bytes = checkedProduct(parameters, 4), bytes <= limit else {

@@ -54,6 +54,7 @@ public final class Interpreter {
             return shape
         }
         try Interpreter.check(plan, graph: graph, shapes: shapes)
+        try Interpreter.checkIndices(graph, shapes: shapes)
         outputs = graph.outputs.map { output in
             let gradient = output.name.hasPrefix(Interpreter.gradientPrefix)
                 ? String(output.name.dropFirst(Interpreter.gradientPrefix.count)) : nil
@@ -245,6 +246,24 @@ public final class Interpreter {
     }
 
     // MARK: - Checking the plan
+
+    /// The shape rules check `select` indices against fixed dims; along a symbolic dim the
+    /// size is only known here, and the kernels copy without bounds checks.
+    private static func checkIndices(_ graph: Graph, shapes: [[Int]]) throws {
+        for (i, node) in graph.nodes.enumerated() {
+            let (index, bound): (Int, Int)
+            if case .select(let axis, let k) = node.op {
+                (index, bound) = (k, shapes[node.inputs[0]][axis])
+            } else if case .selectGrad(let axis, let k, _) = node.op {
+                (index, bound) = (k, shapes[node.outputs[0]][axis])
+            } else {
+                continue
+            }
+            guard index >= 0, index < bound else {
+                throw RuntimeError.indexOutOfRange(node: graph.nodeName(i), op: node.op.name, index: index, bound: bound)
+            }
+        }
+    }
 
     /// Checks that `plan` places every non-parameter value, aligned, inside the arena, with the
     /// size the graph gives it.

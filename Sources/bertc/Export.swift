@@ -13,8 +13,10 @@ struct Export: ParsableCommand {
             read back and run on sample pairs (--input FILE.tsv, or a few built-in pairs), and only \
             then renamed into place. A bundle must reproduce the model's logits bit for bit; an ONNX \
             file is validated by libonnx and, when the project venv has ONNX Runtime, run and \
-            compared within 1e-5. When the check fails, nothing is written and the exit status is \
-            non-zero.
+            compared within 1e-5; a NaN or infinite weight or logit fails. When the check fails, \
+            nothing is written and the exit status is non-zero. An existing --out is refused \
+            unless --overwrite is given; it is then replaced in one atomic step, after the new \
+            export is complete and checked (a bundle replaces only a bundle or an empty directory).
             """)
 
     @Option(help: "Export format: onnx or bundle.")
@@ -25,6 +27,9 @@ struct Export: ParsableCommand {
 
     @Option(help: "The bundle directory or .onnx file to write.")
     var out: String
+
+    @Flag(help: "Replace an existing --out (atomically, once the new export is checked).")
+    var overwrite = false
 
     @Option(help: "The longest packed sentence pair, in tokens (default: 128, or the model's max_position_embeddings when smaller).")
     var maxSeqLength: Int?
@@ -45,7 +50,8 @@ struct Export: ParsableCommand {
         let samples = try input.map { (try SamplePairs.read(tsv: $0), $0) }
             ?? (SamplePairs.builtIn, "\(SamplePairs.builtIn.count) built-in pairs")
         let report = try ModelExport.run(model: model, format: format, destination: URL(fileURLWithPath: out),
-                                         maxSeqLength: maxSeqLength, pairs: samples, progress: note)
+                                         maxSeqLength: maxSeqLength, overwrite: overwrite, pairs: samples,
+                                         progress: note)
         if json {
             try printJSON(report)
         } else {

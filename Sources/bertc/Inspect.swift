@@ -1,6 +1,6 @@
-// `bertc inspect PATH`: what a weights file or bundle holds. Today: safetensors files,
-// TensorFlow checkpoints and bertc bundles. Each kind of file is one case of `Inspection`;
-// ONNX models are added as a further case with its own detection, JSON and text.
+// `bertc inspect PATH`: what a weights file or bundle holds: safetensors files, TensorFlow
+// checkpoints, bertc bundles and ONNX models. Each kind of file is one case of `Inspection`,
+// with its own detection, JSON and text. A damaged bundle is listed and then exits non-zero.
 
 import ArgumentParser
 import BertExport
@@ -9,13 +9,14 @@ import Foundation
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the tensors of a safetensors file or TensorFlow checkpoint, or a bundle's contents.",
+        abstract: "List the tensors of a safetensors file, TensorFlow checkpoint or ONNX model, or a bundle's contents.",
         discussion: """
             PATH is a .safetensors file, a TensorFlow checkpoint (its .index file or its prefix), \
             or a model directory holding either. Prints each tensor's name, dtype and shape and the \
             number of parameters (elements of floating-point tensors). For a bundle directory (one \
             with manifest.json), prints the manifest summary, the serving signature and every file \
-            with its size and checksum status.
+            with its size and checksum status, and exits non-zero when any file is damaged. For a \
+            .onnx file (checked by libonnx first), prints its inputs, outputs and initializers.
             """)
 
     @Argument(help: "The file, checkpoint prefix or model directory to inspect.")
@@ -34,6 +35,8 @@ struct Inspect: ParsableCommand {
     func run() throws {
         let inspection = try Inspection(url: URL(fileURLWithPath: path))
         print(json ? try inspection.json() : inspection.text())
+        // A damaged bundle is listed (each file's status says what is wrong), then refused.
+        if case .bundle(let bundle) = inspection, let damage = bundle.damage { throw damage }
     }
 }
 
@@ -41,10 +44,13 @@ struct Inspect: ParsableCommand {
 enum Inspection {
     case checkpoint(CheckpointListing)
     case bundle(BundleInspection)
+    case onnx(ONNXInspection)
 
     init(url: URL) throws {
         if BundleInspection.isBundle(url) {
             self = .bundle(try BundleInspection(directory: url))
+        } else if ONNXInspection.isONNX(url) {
+            self = .onnx(try ONNXInspection(url: url))
         } else {
             self = .checkpoint(try CheckpointListing(url: url))
         }
@@ -58,6 +64,8 @@ enum Inspection {
         case .checkpoint(let listing):
             return String(decoding: try encoder.encode(listing), as: UTF8.self)
         case .bundle(let inspection):
+            return String(decoding: try encoder.encode(inspection), as: UTF8.self)
+        case .onnx(let inspection):
             return String(decoding: try encoder.encode(inspection), as: UTF8.self)
         }
     }
@@ -77,6 +85,8 @@ enum Inspection {
             lines.append("parameters: \(formatted(listing.parameters))")
             return lines.joined(separator: "\n")
         case .bundle(let inspection):
+            return inspection.text
+        case .onnx(let inspection):
             return inspection.text
         }
     }

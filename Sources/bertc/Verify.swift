@@ -10,7 +10,10 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify a bundle's checksums and compare it with its model and ONNX export.",
         discussion: """
-            Loads the bundle, refusing it when any file is missing, truncated or modified. With \
+            Loads the bundle, refusing it when any file is missing, not a regular file, truncated \
+            or modified, when the manifest or model config is invalid, when the graph fails \
+            verification or a weight is not finite, and runs it on the pairs (every logit must \
+            be finite). With \
             --model, runs the model and the bundle on the same pairs and requires bitwise identical \
             logits; with --onnx, runs the ONNX file under ONNX Runtime (the project venv's Python, \
             or $BERTC_PYTHON) and requires a max abs difference of at most 1e-5. Pairs: --input \
@@ -56,7 +59,10 @@ struct Verify: ParsableCommand {
                     + ", \(c.differingClasses) differing classes, tolerance \(check.tolerance): "
                     + (check.passed ? "PASS" : "FAIL"))
             }
-            if report.checks.isEmpty { print("no --model or --onnx given: checksums and loading verified only") }
+            if report.checks.isEmpty {
+                print("no --model or --onnx given: files, manifest, graph and weights verified and the bundle run "
+                    + "(every logit finite); nothing compared")
+            }
         }
         guard report.passed else {
             let failed = report.checks.filter { !$0.passed }.map(\.against).joined(separator: ", ")

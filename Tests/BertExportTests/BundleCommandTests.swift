@@ -69,6 +69,88 @@ final class BundleCommandTests: XCTestCase {
         print("ONNX Runtime vs bertc, random bert-tiny: max abs diff \(verification.checks[0].comparison.maxAbsDiff)")
     }
 
+    /// An existing file is never replaced without `overwrite` (once, an ONNX export destroyed a
+    /// model's own weights this way); with it, it is replaced by a complete, checked export.
+    func testExportRefusesAnExistingFileUnlessOverwrite() throws {
+        let fixture = try BundleFixture.tiny(self)
+        let weights = fixture.modelDirectory.appendingPathComponent("model.safetensors")
+        let before = try Data(contentsOf: weights)
+        for format in ExportFormat.allCases {
+            XCTAssertThrowsError(try ModelExport.run(model: fixture.modelDirectory.path, format: format, destination: weights,
+                                                     pairs: (fewPairs, "built-in"))) {
+                guard case BundleError.destinationExists(let path, _) = $0 else { return XCTFail("unexpected error \($0)") }
+                XCTAssertEqual(path, weights.path)
+            }
+        }
+        XCTAssertEqual(try Data(contentsOf: weights), before)
+
+        let onnx = try BundleFixture.temporaryDirectory(self).appendingPathComponent("model.onnx")
+        try Data("not a model".utf8).write(to: onnx)
+        _ = try ModelExport.run(model: fixture.modelDirectory.path, format: .onnx, destination: onnx, overwrite: true,
+                                pairs: (fewPairs, "built-in"))
+        XCTAssertNoThrow(try ONNXRuntimeRunner.checkModel(onnx))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: onnx.deletingLastPathComponent().path),
+                       ["model.onnx"])
+    }
+
+    /// A model with a NaN weight is refused at export, naming the tensor; nothing is written.
+    func testExportRefusesNonFiniteWeights() throws {
+        let fixture = try BundleFixture.tiny(self)
+        let model = try BundleFixture.temporaryDirectory(self).appendingPathComponent("nan-model")
+        let parameters = fixture.predictor.parameters
+        var weight = parameters.tensor("bert.pooler.dense.bias")!
+        weight.storage = .float32([.infinity] + weight.floats!.dropFirst())
+        try parameters.set("bert.pooler.dense.bias", weight)
+        try ModelDirectory.save(to: model, config: fixture.predictor.config, labels: fixture.predictor.labels,
+                                regression: false, task: "mrpc", parameters: parameters, vocab: BundleFixture.vocabulary,
+                                lowercase: true)
+        let out = model.deletingLastPathComponent().appendingPathComponent("bundle")
+        do {
+            _ = try ModelExport.run(model: model.path, format: .bundle, destination: out, pairs: (fewPairs, "built-in"))
+            XCTFail("a model with an infinite weight was exported")
+        } catch BundleError.nonFiniteWeight(_, let tensor, let value) {
+            XCTAssertEqual(tensor, "bert.pooler.dense.bias")
+            XCTAssertEqual(value, .infinity)
+        } catch {
+            // Loading may refuse the weight first; it must name the tensor either way.
+            XCTAssertTrue("\(error)".contains("bert.pooler.dense.bias"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
+    /// NaN logits on both sides are bitwise identical, and still no reproduction.
+    func testNonFiniteLogitsNeverPassAComparison() {
+        let comparison = PredictionComparison([[.nan, 1]], [[.nan, 1]])
+        XCTAssertTrue(comparison.identical)
+        XCTAssertEqual(comparison.nonFinite, 2)
+        XCTAssertFalse(comparison.passes(tolerance: 0))
+        XCTAssertFalse(PredictionComparison([[.infinity]], [[1]]).passes(tolerance: 1e-5))
+        XCTAssertTrue(PredictionComparison([[1]], [[1]]).passes(tolerance: 0))
+    }
+
+    /// The staging folder of an export killed before publishing is removed by the next export
+    /// beside it; a live process's is left alone.
+    func testStagingOfADeadProcessIsRemoved() throws {
+        let fixture = try BundleFixture.tiny(self)
+        let directory = try BundleFixture.temporaryDirectory(self)
+        let out = directory.appendingPathComponent("bundle")
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = directory.appendingPathComponent(".bundle.partial-\(finished.processIdentifier)")
+        let older = directory.appendingPathComponent(".bundle.partial-\(finished.processIdentifier)-12345")
+        let live = directory.appendingPathComponent(".bundle.partial-1")  // init
+        for leftover in [dead, older, live] {
+            try FileManager.default.createDirectory(at: leftover, withIntermediateDirectories: true)
+            try Data(count: 1000).write(to: leftover.appendingPathComponent("weights.safetensors"))
+        }
+        _ = try ModelExport.run(model: fixture.modelDirectory.path, format: .bundle, destination: out,
+                                pairs: (fewPairs, "built-in"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(),
+                       [".bundle.partial-1", "bundle"])
+    }
+
     /// The pretrained MiniLM-L6 (no fine-tuned head: the head is initialised from seed 0 the
     /// same way on both sides) through a bundle on a handful of pairs.
     func testPretrainedMiniLMBundleIsBitwiseIdentical() throws {

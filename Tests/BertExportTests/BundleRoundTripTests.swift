@@ -79,11 +79,16 @@ final class BundleRoundTripTests: XCTestCase {
         XCTAssertTrue(inspection.text.contains("signature serving_default:"), inspection.text)
     }
 
+    /// Without `overwrite` an existing bundle is refused; with it, it is replaced whole.
     func testRewritingReplacesTheBundleAndLeavesNoStagingBehind() throws {
         let fixture = try BundleFixture.tiny(self)
         let bundle = try fixture.writeBundle(self)
         try Data("stale".utf8).write(to: bundle.appendingPathComponent("leftover.txt"))
-        try BundleWriter.write(fixture.predictor, vocabulary: BundleFixture.vocabulary, to: bundle)
+        XCTAssertThrowsError(try BundleWriter.write(fixture.predictor, vocabulary: BundleFixture.vocabulary, to: bundle)) {
+            guard case BundleError.destinationExists = $0 else { return XCTFail("unexpected error \($0)") }
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: bundle.appendingPathComponent("leftover.txt").path))
+        try BundleWriter.write(fixture.predictor, vocabulary: BundleFixture.vocabulary, to: bundle, overwrite: true)
         XCTAssertFalse(FileManager.default.fileExists(atPath: bundle.appendingPathComponent("leftover.txt").path))
         XCTAssertNoThrow(try BundleModel(directory: bundle))
         let siblings = try FileManager.default.contentsOfDirectory(atPath: bundle.deletingLastPathComponent().path)
@@ -99,7 +104,8 @@ final class BundleRoundTripTests: XCTestCase {
         let marker = bundle.appendingPathComponent("marker.txt")
         try Data("old bundle".utf8).write(to: marker)
         var checked = false
-        XCTAssertThrowsError(try BundleWriter.write(fixture.predictor, vocabulary: BundleFixture.vocabulary, to: bundle) {
+        XCTAssertThrowsError(try BundleWriter.write(fixture.predictor, vocabulary: BundleFixture.vocabulary, to: bundle,
+                                                    overwrite: true) {
             XCTAssertNoThrow(try BundleModel(directory: $0), "the staged bundle is complete when checked")
             checked = true
             throw Refused()
@@ -115,7 +121,8 @@ final class BundleRoundTripTests: XCTestCase {
         let directory = try BundleFixture.temporaryDirectory(self)
         let precious = directory.appendingPathComponent("notes.txt")
         try Data("keep me".utf8).write(to: precious)
-        XCTAssertThrowsError(try BundleWriter.write(fixture.predictor, vocabulary: BundleFixture.vocabulary, to: directory)) {
+        XCTAssertThrowsError(try BundleWriter.write(fixture.predictor, vocabulary: BundleFixture.vocabulary, to: directory,
+                                                    overwrite: true)) {
             guard case BundleError.notABundle = $0 else { return XCTFail("unexpected error \($0)") }
         }
         XCTAssertEqual(try String(contentsOf: precious, encoding: .utf8), "keep me")

@@ -1,5 +1,7 @@
+import Foundation
 import XCTest
 @testable import BertGraph
+import BertPasses
 
 final class GraphTextTests: XCTestCase {
     func testRoundTripCoversEveryOp() throws {
@@ -99,6 +101,25 @@ final class GraphTextTests: XCTestCase {
             (header + "  %\"y = tanh(x)\n}\n", 4, "closing a quoted name"),
             (header + "  input z: f32[batch, -1]\n}\n", 4, "dim -1 is negative"),
             (header + "  bogus\n}\n", 4, "expected 'input', 'param', 'output'"),
+            // Attributes checked against the input shapes, sizes against the limits.
+            (header + "  %y = select[axis=1, index=8](x)\n}\n", 4, "select): index 8 out of range for dim 1 of [batch, 8]"),
+            (header + "  %y = select[axis=1, index=-1](x)\n}\n", 4, "index -1 out of range"),
+            (header + "  %y = select[axis=2, index=0](x)\n}\n", 4, "axis 2 out of range for [batch, 8]"),
+            (header + "  %y = transpose[perm=[0, 0]](x)\n}\n", 4, "perm [0, 0] is not a permutation of 2 dims"),
+            (header + "  %y = reshape[shape=[batch, 9]](x)\n}\n", 4, "cannot reshape [batch, 8] to [batch, 9]"),
+            (header + "  %y = reshape[shape=[batch, 4294967296, 4294967296]](x)\n}\n", 4, "overflow"),
+            (header + "  %y = dropout[rate=1.5, stream=0](x)\n}\n", 4, "rate 1.5 is not in [0, 1)"),
+            (header + "  input z: f32[batch, 0]\n}\n", 4, "dim 0 in [batch, 0] is not positive"),
+            (header + "  param z: f32[65536, 65536]\n}\n", 4, "more than 2147483648 elements"),
+            (header + "  param z: f32[9223372036854775807, 2]\n}\n", 4, "more than 2147483648 elements"),
+            (header + "  param z: i32[8]\n}\n", 4, "parameters are f32 with fixed dims"),
+            (header + "  param z: f32[batch]\n}\n", 4, "parameters are f32 with fixed dims"),
+            ("graph t {\n  input q: f32[batch, 8]\n  input k: f32[batch, seq, 8]\n  input m: i32[batch, seq]\n"
+                + "  %y = attention[heads=3, factor=1](q, k, k, m)\n}\n", 5, "h a multiple of 3 heads"),
+            ("graph t {\n  input q: f32[batch, 8]\n  input k: f32[batch, seq, 8]\n  input m: i32[batch, seq]\n"
+                + "  %y = attention[heads=0, factor=1](q, k, k, m)\n}\n", 5, "multiple of 0 heads"),
+            ("graph t {\n  input t: f32[10, 8]\n  input i: f32[batch]\n  %y = gather(t, i)\n}\n", 4,
+             "input 1 must be an integer tensor"),
         ]
         for (text, line, phrase) in cases {
             XCTAssertThrowsError(try GraphParser.parse(text), phrase) { e in
@@ -107,6 +128,74 @@ final class GraphTextTests: XCTestCase {
                 XCTAssertTrue(m.contains(phrase), "expected '\(phrase)' in: \(m)")
             }
         }
+    }
+
+    /// Structures the parser cannot produce but a graph in memory can: a cycle (a node reading
+    /// a later node's output), a node writing a parameter, an output id out of range.
+    func testVerifierRefusesBrokenStructure() throws {
+        var g = Graph(name: "t")
+        let x = g.addInput("x", .f32(.batch, .fixed(4)))
+        let a = try g.apply1(.tanh, [x], name: "a")
+        let b = try g.apply1(.tanh, [a], name: "b")
+        XCTAssertNoThrow(try GraphVerifier.verify(g))
+        var cycle = g
+        cycle.nodes[0].inputs = [b]
+        XCTAssertThrowsError(try GraphVerifier.verify(cycle)) { XCTAssertTrue("\($0)".contains("before it is defined"), "\($0)") }
+        var role = g
+        role.values[b].role = .parameter
+        XCTAssertThrowsError(try GraphVerifier.verify(role)) { XCTAssertTrue("\($0)".contains("has role parameter"), "\($0)") }
+        var outOfRange = g
+        outOfRange.nodes[1].outputs = [99]
+        XCTAssertThrowsError(try GraphVerifier.verify(outOfRange)) { XCTAssertTrue("\($0)".contains("redefines"), "\($0)") }
+    }
+
+    /// Graph text mutated the way a hostile author would (numbers replaced by 0, -1, huge or
+    /// overflowing values, op names swapped, lines moved, dropped or repeated): parsing, then
+    /// fusing, pruning, verifying and planning what parses, either succeeds or throws, and
+    /// never traps. Every graph that passes is one the verifier accepts.
+    func testMutatedGraphTextNeverTraps() throws {
+        let texts = [GraphPrinter.render(try tinyBertGraph()), GraphPrinter.render(try everyOpGraph())]
+        let numbers = ["0", "-1", "1", "2", "3", "7", "2147483648", "4611686018427387904", "9223372036854775807",
+                       "99999999999999999999"]
+        let ops = Op.parsableNames
+        var rng = SplitMix64(seed: 17)
+        func pick(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        var parsed = 0
+        // BERTC_GRAPH_MUTATIONS=N runs longer.
+        let rounds = ProcessInfo.processInfo.environment["BERTC_GRAPH_MUTATIONS"].flatMap { Int($0) } ?? 3000
+        for round in 0..<rounds {
+            var lines = texts[round % texts.count].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            for _ in 0...pick(3) {
+                let i = pick(lines.count)
+                switch pick(5) {
+                case 0:  // a number
+                    let digits = lines[i].indices.filter { lines[i][$0].isNumber }
+                    guard let at = digits.isEmpty ? nil : digits[pick(digits.count)] else { continue }
+                    var end = at
+                    while end < lines[i].endIndex, lines[i][end].isNumber { end = lines[i].index(after: end) }
+                    var start = at
+                    while start > lines[i].startIndex, lines[i][lines[i].index(before: start)].isNumber {
+                        start = lines[i].index(before: start)
+                    }
+                    lines[i].replaceSubrange(start..<end, with: numbers[pick(numbers.count)])
+                case 1:  // an op
+                    guard let eq = lines[i].range(of: " = "), let open = lines[i][eq.upperBound...].firstIndex(where: { $0 == "[" || $0 == "(" })
+                    else { continue }
+                    lines[i].replaceSubrange(eq.upperBound..<open, with: ops[pick(ops.count)])
+                case 2: lines.swapAt(i, pick(lines.count))
+                case 3: lines.remove(at: i)
+                default: lines.insert(lines[i], at: pick(lines.count))
+                }
+                if lines.isEmpty { break }
+            }
+            guard let g = try? GraphParser.parse(lines.joined(separator: "\n")) else { continue }
+            parsed += 1
+            XCTAssertNoThrow(try GraphVerifier.verify(g), "round \(round)")
+            guard let fused = try? EliminateDeadCode().run(FuseOps().run(g)) else { continue }
+            XCTAssertNoThrow(try GraphVerifier.verify(fused, after: "FuseOps"), "round \(round)")
+            _ = try? PlanMemory().run(fused, bindings: ["batch": 2, "seq": 3, "tokens": 5])
+        }
+        XCTAssertGreaterThan(parsed, 100, "too few mutations parse to exercise the passes")
     }
 
     func testRandomGraphsRoundTrip() throws {
