@@ -33,7 +33,7 @@ WORDS = ("the a an and or but of to in on at for with is are was were be been it
 def vocabulary():
     special = ["[PAD]"] + [f"[unused{i}]" for i in range(3)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
-    return special + list(".,!?'-") + letters + ["##" + c for c in letters] + WORDS
+    return special + list(".,!?'-") + letters + ["##" + c for c in letters] + [w for w in WORDS if w not in letters]
 
 
 def parameter_shapes(vocab_size):

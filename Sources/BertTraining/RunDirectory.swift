@@ -132,6 +132,10 @@ public final class RunDirectory {
 
     private var lockDescriptor: Int32 = -1
 
+    deinit {
+        if lockDescriptor >= 0 { close(lockDescriptor) }
+    }
+
     /// Takes the run's lock (`.lock`, held until the process ends), so two processes never
     /// write one run directory.
     func lock() throws {

@@ -178,8 +178,8 @@ final class BundleTamperTests: XCTestCase {
             ("num_hidden_layers", -3, "num_hidden_layers must be positive, got -3"),
             ("num_attention_heads", 3, "hidden_size 128 is not a multiple of num_attention_heads 3"),
             ("hidden_size", 1 << 40, "more than the 2147483648 elements"),
-            ("num_hidden_layers", 1 << 40, "more than the 4294967296 parameters"),
-            ("layer_norm_eps", -1, "layer_norm_eps must be positive"),
+            ("num_hidden_layers", 1 << 40, "num_hidden_layers 1099511627776 is more than 1024"),
+            ("layer_norm_eps", -1, "layer_norm_eps must be a positive finite number"),
             ("hidden_dropout_prob", 1.5, "hidden_dropout_prob must be in [0, 1)"),
         ]
         let original = try Data(contentsOf: url("manifest.json"))

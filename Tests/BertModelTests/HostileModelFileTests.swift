@@ -79,7 +79,7 @@ final class HostileModelFileTests: XCTestCase {
     }
 
     func testConfigsWithImpossibleOrHugeSizesAreRefused() throws {
-        let cases = [("hidden-2p40", "parameters"), ("vocab-2p62", "vocab_size"), ("positions-1e12", "max_position_embeddings"),
+        let cases = [("hidden-2p40", "hidden_size"), ("vocab-2p62", "vocab_size"), ("positions-1e12", "max_position_embeddings"),
                      ("heads-zero", "num_attention_heads"), ("layers-negative", "num_hidden_layers"),
                      ("heads-not-dividing", "not a multiple"), ("dropout-one", "hidden_dropout_prob"),
                      ("eps-zero", "layer_norm_eps"), ("act-unknown", "hidden_act")]
