@@ -38,12 +38,18 @@ public struct Vocabulary: Sendable {
         } catch {
             throw VocabularyError.unreadable(file: path, reason: error.localizedDescription)
         }
+        try self.init(data: data, source: path)
+    }
+
+    /// Reads the bytes of a `vocab.txt`; `source` names the file in errors.
+    /// - Throws: `VocabularyError` when it is not UTF-8, is empty, or lacks a special token.
+    public init(data: Data, source: String) throws {
         guard let text = String(validating: data, as: UTF8.self) else {
-            throw VocabularyError.notUTF8(file: path)
+            throw VocabularyError.notUTF8(file: source)
         }
         var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
-        try self.init(tokens: lines.map(Self.trimmingTrailingWhitespace), source: path)
+        try self.init(tokens: lines.map(Self.trimmingTrailingWhitespace), source: source)
     }
 
     /// `line` without trailing whitespace (Rust's `trim_end`, which also drops a `\r`).

@@ -31,14 +31,20 @@ public final class SafetensorsReader: CheckpointReader {
     /// Maps and validates a safetensors file.
     /// - Throws: `CheckpointError` naming the file (and tensor) when the file cannot be read or
     ///   its header is inconsistent.
-    public init(url: URL) throws {
-        let path = url.path
-        self.path = path
+    public convenience init(url: URL) throws {
+        let data: Data
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw CheckpointError.unreadable(file: path, reason: error.localizedDescription)
+            throw CheckpointError.unreadable(file: url.path, reason: error.localizedDescription)
         }
+        try self.init(data: data, path: url.path)
+    }
+
+    /// Validates a safetensors file already in memory; `path` only names it in errors.
+    public init(data: Data, path: String) throws {
+        self.path = path
+        self.data = data
         let header = try Self.parseHeader(data, path: path)
         metadata = header.metadata
         var infos: [String: CheckpointTensorInfo] = [:]

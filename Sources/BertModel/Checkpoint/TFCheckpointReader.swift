@@ -32,16 +32,23 @@ public final class TFCheckpointReader: CheckpointReader {
     }
 
     /// Opens the checkpoint with the given prefix (`<prefix>.index` must exist).
-    public init(prefix: URL) throws {
-        self.prefix = prefix
-        let indexURL = URL(fileURLWithPath: prefix.path + ".index")
-        path = indexURL.path
+    public convenience init(prefix: URL) throws {
+        let indexPath = prefix.path + ".index"
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try Data(contentsOf: indexURL))
+            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: indexPath)))
         } catch {
-            throw CheckpointError.unreadable(file: path, reason: error.localizedDescription)
+            throw CheckpointError.unreadable(file: indexPath, reason: error.localizedDescription)
         }
+        try self.init(prefix: prefix, index: bytes)
+    }
+
+    /// Opens a checkpoint whose index bytes are already in memory. `shards` holds data shards
+    /// by id that are read from memory instead of from `<prefix>.data-*` (for the fuzz targets).
+    init(prefix: URL, index bytes: [UInt8], shards: [Int: Data] = [:]) throws {
+        self.prefix = prefix
+        path = prefix.path + ".index"
+        self.shards = shards
         let table = try LevelDBTable(bytes, path: path)
         guard let first = table.entries.first, first.key.isEmpty else {
             throw CheckpointError.malformedHeader(file: path, detail: "no bundle header (empty key) in the index")
