@@ -1,6 +1,7 @@
 """Writes the fuzz targets' seed corpus and dictionaries: fuzz/corpus/<target>/ holds small real
-inputs of each reader, fuzz/dict/<target>.dict the words libFuzzer splices into mutations (JSON
-keys, op names, attribute names), since Swift's string comparisons give it no hints.
+inputs of each reader (and, as crash-*, the reproducers of fixed findings, which this keeps);
+fuzz/dict/<target>.dict the words libFuzzer splices into mutations (JSON keys, op names,
+attribute names), since Swift's string comparisons give it no hints.
 
     .venv/bin/python tools/make_fuzz_seeds.py [--bertc .build/release/bertc]
 
@@ -74,9 +75,71 @@ def safetensors_seeds():
     write("safetensors", "one-tensor.safetensors", safetensors([("w", "F32", [1], struct.pack("<f", 9))]))
 
 
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def masked_crc32c(data):
+    crc = crc32c(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def varint(n, width=None):
+    """LEB128; with `width`, padded to that many bytes (valid protobuf, and a fuzzer's byte
+    flips then make huge values without changing any length)."""
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+        if not n and (width is None or len(out) >= width):
+            break
+    out[-1] &= 0x7F
+    return bytes(out)
+
+
+def leveldb_table(entries):
+    """A LevelDB table (TensorFlow's index format) of sorted (key, value) pairs, one data block,
+    no prefix compression."""
+    def block(contents):
+        return contents + b"\x00" + struct.pack("<I", masked_crc32c(contents + b"\x00"))
+    data = b"".join(varint(0) + varint(len(k)) + varint(len(v)) + k + v for k, v in entries)
+    data += struct.pack("<II", 0, 1)
+    table = block(data)
+    metaindex = (len(table), 8)
+    table += block(struct.pack("<II", 0, 1))
+    handle = varint(0) + varint(len(data))
+    index_contents = varint(0) + varint(len(entries[-1][0])) + varint(len(handle)) + entries[-1][0] + handle
+    index_contents += struct.pack("<II", 0, 1)
+    index = (len(table), len(index_contents))
+    table += block(index_contents)
+    footer = varint(metaindex[0]) + varint(metaindex[1]) + varint(index[0]) + varint(index[1])
+    return table + footer.ljust(40, b"\x00") + struct.pack("<Q", 0xDB4775248B80FB57)
+
+
+def wide_varint_index(shard):
+    """An index whose numbers are 9-byte varints: tensors in the tiny_bert shard with their
+    real CRCs (shape [2, 3] f32, [4] bf16, a scalar i32)."""
+    def entry(dtype, shape, offset, size):
+        dims = b"".join(b"\x12" + varint(len(d)) + d for d in (b"\x08" + varint(n, 9) for n in shape))
+        crc = masked_crc32c(shard[offset:offset + size])
+        return (b"\x08" + varint(dtype, 9) + b"\x12" + varint(len(dims)) + dims + b"\x18" + varint(0, 9)
+                + b"\x20" + varint(offset, 9) + b"\x28" + varint(size, 9) + b"\x35" + struct.pack("<I", crc))
+    header = b"\x08" + varint(1, 9) + b"\x10" + varint(0, 9) + b"\x1a\x02\x08\x01"
+    return leveldb_table([(b"", header), (b"a", entry(1, [2, 3], 0, 24)), (b"b", entry(14, [4], 24, 8)),
+                          (b"c", entry(3, [], 32, 4))])
+
+
 def checkpoint_seeds():
-    shutil.copy(ROOT / "golden" / "tf-checkpoint" / "tiny_bert.ckpt.index", CORPUS / "tf-checkpoint" / "tiny_bert.ckpt.index")
+    golden = ROOT / "golden" / "tf-checkpoint"
+    shutil.copy(golden / "tiny_bert.ckpt.index", CORPUS / "tf-checkpoint" / "tiny_bert.ckpt.index")
     shutil.copy(FIXTURES / "tf-bundle-index" / "bert_model.ckpt.index", CORPUS / "tf-checkpoint" / "bert_mini.ckpt.index")
+    shard = (golden / "tiny_bert.ckpt.data-00000-of-00001").read_bytes()
+    write("tf-checkpoint", "wide-varints.ckpt.index", wide_varint_index(shard))
 
 
 def config_seeds():
@@ -205,10 +268,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bertc", default=str(ROOT / ".build" / "release" / "bertc"))
     args = parser.parse_args()
-    if CORPUS.exists():
-        shutil.rmtree(CORPUS)
+    # Files this script does not write stay: the crash-* reproducers of fixed findings.
     for target in ["safetensors", "tf-checkpoint", "graph", "manifest", "vocabulary", "tsv", "config"]:
-        (CORPUS / target).mkdir(parents=True)
+        (CORPUS / target).mkdir(parents=True, exist_ok=True)
     safetensors_seeds()
     checkpoint_seeds()
     config_seeds()
