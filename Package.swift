@@ -8,6 +8,9 @@ let package = Package(
     platforms: [.macOS(.v15)],  // WorkerPool uses the Synchronization module (Atomic)
     products: [
         .executable(name: "bertc", targets: ["bertc"]),
+        // The file readers, for the fuzz targets in fuzz/ (their own package, built with
+        // -sanitize=fuzzer by tools/fuzz.sh).
+        .library(name: "BertcReaders", targets: ["BertGraph", "BertPasses", "BertText", "BertModel", "BertExport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -92,14 +92,19 @@ public struct BertConfig: Codable, Hashable, Sendable {
         do { data = try FileAccess.read(url.path, limit: maximumFileSize, what: "a model config") } catch {
             throw ModelError.unreadable(url.path, FileAccess.reason(for: error))
         }
+        let fam = family ?? (url.lastPathComponent == "bert_config.json" ? .tensorflow : .huggingFace)
+        return try decode(data, file: url.path, family: fam)
+    }
+
+    /// Decodes and validates the bytes of a config file; `file` names it in errors.
+    public static func decode(_ data: Data, file: String, family: Family) throws -> BertConfig {
         var config: BertConfig
         do { config = try JSONDecoder().decode(BertConfig.self, from: data) } catch {
-            throw ModelError.badConfig(url.path, describe(error))
+            throw ModelError.badConfig(file, describe(error))
         }
-        let fam = family ?? (url.lastPathComponent == "bert_config.json" ? .tensorflow : .huggingFace)
         let explicit = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["gelu_approximation"] != nil
-        if !explicit { config.geluApproximation = try geluFor(act: config.hiddenAct, family: fam, file: url.path) }
-        try config.validate(source: url.path)
+        if !explicit { config.geluApproximation = try geluFor(act: config.hiddenAct, family: family, file: file) }
+        try config.validate(source: file)
         return config
     }
 

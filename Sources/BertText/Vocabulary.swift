@@ -45,20 +45,27 @@ public struct Vocabulary: Sendable {
         } catch {
             throw VocabularyError.unreadable(file: path, reason: FileAccess.reason(for: error))
         }
+        try self.init(data: data, source: path)
+    }
+
+    /// Reads the bytes of a `vocab.txt`; `source` names the file in errors.
+    /// - Throws: `VocabularyError` when a line is not UTF-8 or too long, the list is empty,
+    ///   holds a token twice or lacks a special token.
+    public init(data: Data, source: String) throws {
         var lines = [UInt8](data).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         var tokens: [String] = []
         tokens.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() {
             guard line.count <= Self.maximumTokenLength else {
-                throw VocabularyError.overlongLine(file: path, line: index + 1, bytes: line.count)
+                throw VocabularyError.overlongLine(file: source, line: index + 1, bytes: line.count)
             }
             guard let text = String(validating: line, as: UTF8.self) else {
-                throw VocabularyError.notUTF8(file: path, line: index + 1)
+                throw VocabularyError.notUTF8(file: source, line: index + 1)
             }
             tokens.append(Self.trimmingTrailingWhitespace(text.unicodeScalars[...]))
         }
-        try self.init(tokens: tokens, source: path)
+        try self.init(tokens: tokens, source: source)
     }
 
     /// `line` without trailing whitespace (Rust's `trim_end`, which also drops a `\r`).

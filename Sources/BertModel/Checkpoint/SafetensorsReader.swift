@@ -32,14 +32,20 @@ public final class SafetensorsReader: CheckpointReader {
     /// Maps and validates a safetensors file.
     /// - Throws: `CheckpointError` naming the file (and tensor) when the file cannot be read or
     ///   its header is inconsistent.
-    public init(url: URL) throws {
-        let path = url.path
-        self.path = path
+    public convenience init(url: URL) throws {
+        let data: Data
         do {
-            data = try FileAccess.read(path, limit: Int.max, what: "a safetensors file", mapped: true)
+            data = try FileAccess.read(url.path, limit: Int.max, what: "a safetensors file", mapped: true)
         } catch {
-            throw CheckpointError.unreadable(file: path, reason: FileAccess.reason(for: error))
+            throw CheckpointError.unreadable(file: url.path, reason: FileAccess.reason(for: error))
         }
+        try self.init(data: data, path: url.path)
+    }
+
+    /// Validates a safetensors file already in memory; `path` only names it in errors.
+    public init(data: Data, path: String) throws {
+        self.path = path
+        self.data = data
         let header = try Self.parseHeader(data, path: path)
         metadata = header.metadata
         var infos: [String: CheckpointTensorInfo] = [:]

@@ -35,16 +35,23 @@ public final class TFCheckpointReader: CheckpointReader {
     }
 
     /// Opens the checkpoint with the given prefix (`<prefix>.index` must exist).
-    public init(prefix: URL) throws {
-        self.prefix = prefix
-        let indexURL = URL(fileURLWithPath: prefix.path + ".index")
-        path = indexURL.path
+    public convenience init(prefix: URL) throws {
+        let indexPath = prefix.path + ".index"
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try FileAccess.read(path, limit: Self.maximumIndexSize, what: "a checkpoint index"))
+            bytes = [UInt8](try FileAccess.read(indexPath, limit: Self.maximumIndexSize, what: "a checkpoint index"))
         } catch {
-            throw CheckpointError.unreadable(file: path, reason: FileAccess.reason(for: error))
+            throw CheckpointError.unreadable(file: indexPath, reason: FileAccess.reason(for: error))
         }
+        try self.init(prefix: prefix, index: bytes)
+    }
+
+    /// Opens a checkpoint whose index bytes are already in memory. `shards` holds data shards
+    /// by id that are read from memory instead of from `<prefix>.data-*` (for the fuzz targets).
+    init(prefix: URL, index bytes: [UInt8], shards: [Int: Data] = [:]) throws {
+        self.prefix = prefix
+        path = prefix.path + ".index"
+        self.shards = shards
         let table = try LevelDBTable(bytes, path: path)
         guard let first = table.entries.first, first.key.isEmpty else {
             throw CheckpointError.malformedHeader(file: path, detail: "no bundle header (empty key) in the index")
@@ -113,6 +120,7 @@ public final class TFCheckpointReader: CheckpointReader {
         var sizes: [Int: Int] = [:]
         for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
             let url = shardURL(entry.shardID)
+            if sizes[entry.shardID] == nil, let inMemory = shards[entry.shardID] { sizes[entry.shardID] = inMemory.count }
             if sizes[entry.shardID] == nil {
                 guard FileManager.default.fileExists(atPath: url.path) else { continue }
                 do { sizes[entry.shardID] = try FileAccess.regularFileSize(url.path) } catch {
