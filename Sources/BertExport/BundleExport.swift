@@ -134,13 +134,9 @@ public enum ModelExport {
                                    pairs: (pairs: [(String, String?)], source: String),
                                    progress: (String) -> Void) throws -> ExportReport {
         let fm = FileManager.default
-        AtomicReplace.removeStaleStaging(besides: destination)
-        let staging = AtomicReplace.stagingURL(for: destination)
-        do {
-            try? fm.removeItem(at: staging)
-            try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-        } catch {
-            throw BundleError.io(file: staging.path, reason: FileAccess.reason(for: error))
+        let staging: URL
+        do { staging = try AtomicReplace.makeStagingFolder(for: destination) } catch {
+            throw BundleError.io(file: AtomicReplace.stagingURL(for: destination).path, reason: FileAccess.reason(for: error))
         }
         defer { try? fm.removeItem(at: staging) }
         let staged = staging.appendingPathComponent(destination.lastPathComponent)

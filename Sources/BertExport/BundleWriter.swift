@@ -63,13 +63,9 @@ public enum BundleWriter {
                              check: (URL) throws -> Void = { _ in }) throws -> BundleWriteSummary {
         try checkReplaceable(destination, overwrite: overwrite)
         let fm = FileManager.default
-        AtomicReplace.removeStaleStaging(besides: destination)
-        let staging = AtomicReplace.stagingURL(for: destination)
-        do {
-            try? fm.removeItem(at: staging)
-            try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-        } catch {
-            throw BundleError.io(file: staging.path, reason: FileAccess.reason(for: error))
+        let staging: URL
+        do { staging = try AtomicReplace.makeStagingFolder(for: destination) } catch {
+            throw BundleError.io(file: AtomicReplace.stagingURL(for: destination).path, reason: FileAccess.reason(for: error))
         }
         do {
             let manifest = try writeFiles(predictor, vocabulary: vocabulary, truncation: truncation, into: staging)

@@ -46,6 +46,17 @@ public enum AtomicReplace {
         destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())")
     }
 
+    /// Removes what killed writes of `destination` left and makes an empty staging folder
+    /// for this process's write of it.
+    /// - Returns: the staging folder (`stagingURL(for:)`).
+    public static func makeStagingFolder(for destination: URL) throws -> URL {
+        removeStaleStaging(besides: destination)
+        let staging = stagingURL(for: destination)
+        try? FileManager.default.removeItem(at: staging)
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        return staging
+    }
+
     /// Removes what killed writes of `destination` left beside it: staging names of processes
     /// that no longer run. A renamed-aside old version is put back when the destination is
     /// missing (the write died between its two renames), and removed otherwise.

@@ -13,11 +13,9 @@ extension ModelDirectory {
     public static func save(to destination: URL, config: BertConfig, labels: [String]?, regression: Bool,
                             task: String?, parameters: ParameterStore, vocab: URL, lowercase: Bool) throws {
         let fm = FileManager.default
-        AtomicReplace.removeStaleStaging(besides: destination)
         let staging = AtomicReplace.stagingURL(for: destination)
         do {
-            try? fm.removeItem(at: staging)
-            try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+            _ = try AtomicReplace.makeStagingFolder(for: destination)
             try configJSON(config, labels: labels, regression: regression, task: task)
                 .write(to: staging.appendingPathComponent("config.json"))
             var tensors: [String: HostTensor] = [:]
