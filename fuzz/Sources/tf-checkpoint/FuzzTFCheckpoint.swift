@@ -27,7 +27,7 @@ let prefix = URL(fileURLWithPath: "/nonexistent/bertc-fuzz/model.ckpt")
 public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let bytes = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
     guard let reader = try? TFCheckpointReader(prefix: prefix, index: bytes, shards: [0: shard]) else { return 0 }
-    _ = CheckpointListing(reader: reader)
+    _ = try? CheckpointListing(reader: reader)
     for tensor in reader.tensors { _ = try? reader.read(tensor.name) }
     return 0
 }
