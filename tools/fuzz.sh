@@ -46,10 +46,12 @@ done
 # is still needed (it keeps SwiftPM from renaming the executables' `main`, which libFuzzer
 # provides); the -Xswiftc option comes after it on every command line and wins.
 # -enable-testing: the checkpoint target reads the index from memory through an internal
-# initializer (`@testable import BertModel`).
+# initializer (`@testable import BertModel`). --disable-build-manifest-caching: SwiftPM reuses
+# its cached build plan when fuzz/Package.swift is unchanged, and would then miss source files
+# added to or removed from the root package (the path dependency).
 scratch="$root/.build-fuzz"
 build=(swift build -c release --package-path "$root/fuzz" --scratch-path "$scratch" --sanitize fuzzer
-       -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
+       -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing --disable-build-manifest-caching)
 echo "fuzz: building the fuzz targets with -sanitize=fuzzer,address in .build-fuzz" >&2
 "${build[@]}" >&2
 bin=$("${build[@]}" --show-bin-path)
