@@ -302,6 +302,8 @@ def main():
     write("tf/index-handle-past-end.index", tf_raw_index(items, index_handle=varint(0x7FFF_FFF0) + varint(16)))
     write("tf/restart-count-huge.index", tf_raw_index(items, data_restart_count=0xFFFF_FFFF))
     write("tf/block-listed-twice.index", tf_raw_index(items, repeat_block=3))
+    # Two keys whose invalid UTF-8 would decode to the same name (U+FFFD).
+    write("tf/key-not-utf8.index", tf_raw_index([(b"w\xfe", items[0][1]), (b"w\xff", items[0][1])]))
 
     # Safetensors headers.
     f32 = struct.pack("<4f", 1, 2, 3, 4)

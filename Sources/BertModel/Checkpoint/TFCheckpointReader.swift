@@ -72,7 +72,12 @@ public final class TFCheckpointReader: CheckpointReader {
         var entries: [String: TFBundleEntry] = [:]
         var tensors: [CheckpointTensorInfo] = []
         for (key, value) in table.entries.dropFirst() {
-            let name = String(decoding: key, as: UTF8.self)
+            guard let name = String(validating: key, as: UTF8.self) else {
+                throw CheckpointError.malformedHeader(file: path, detail: "an index key is not UTF-8 text")
+            }
+            guard entries[name] == nil else {
+                throw CheckpointError.malformedTensor(file: path, tensor: name, detail: "the index lists the tensor twice")
+            }
             let entry: TFBundleEntry
             do {
                 entry = try TFBundleEntry(decoding: value)
