@@ -222,6 +222,10 @@ public final class Interpreter {
         case (.int64, .int64(let xs)):
             xs.withUnsafeBufferPointer { dst.copyMemory(from: $0.baseAddress!, byteCount: $0.count * 8) }
         case (.int32, .int64(let xs)):
+            // A 64-bit id that does not fit 32 bits must not wrap onto a valid row.
+            if let bad = xs.first(where: { Int32(exactly: $0) == nil }) {
+                throw RuntimeError.inputValueOutOfRange(name: value.name, value: bad)
+            }
             let p = dst.assumingMemoryBound(to: Int32.self)
             for (i, x) in xs.enumerated() { p[i] = Int32(truncatingIfNeeded: x) }
         case (.int64, .int32(let xs)):

@@ -22,6 +22,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case invalidPlan(String)
     /// An integer input (token id, label) indexes outside its table.
     case indexOutOfRange(node: String, op: String, index: Int, bound: Int)
+    /// A 64-bit integer input holds a value the graph's 32-bit ids cannot.
+    case inputValueOutOfRange(name: String, value: Int64)
 
     public var description: String {
         switch self {
@@ -43,6 +45,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             return "memory plan does not fit the graph: \(detail)"
         case .indexOutOfRange(let node, let op, let index, let bound):
             return "node \(node) (\(op)): index \(index) is outside [0, \(bound))"
+        case .inputValueOutOfRange(let name, let value):
+            return "input '\(name)' holds \(value), which does not fit the graph's 32-bit ids"
         }
     }
 }

@@ -131,6 +131,13 @@ final class InterpreterTests: XCTestCase {
         let wide = HostTensor(shape: [2, 3], int64s: ids.int32s!.map(Int64.init))
         XCTAssertEqual(try interpreter.run(inputs: ["input_ids": wide], parameters: params),
                        try interpreter.run(inputs: ["input_ids": ids], parameters: params))
+        // 2^32 + 1 would wrap to the valid id 1.
+        var values = ids.int32s!.map(Int64.init)
+        values[4] = (1 << 32) + 1
+        XCTAssertThrowsError(try interpreter.run(inputs: ["input_ids": HostTensor(shape: [2, 3], int64s: values)],
+                                                 parameters: params)) {
+            XCTAssertEqual($0 as? RuntimeError, .inputValueOutOfRange(name: "input_ids", value: (1 << 32) + 1))
+        }
     }
 
     func testBadInputsAndParametersAreTypedErrors() throws {
