@@ -77,36 +77,43 @@ final class FuseOpsTests: XCTestCase {
 
     // MARK: - scaled softmax and its gradient
 
+    /// Attention scores and their mask; a softmax's output and the gradient reaching it.
     private let scores = """
           input scores: f32[batch, 2, seq, seq]
           input mask: i32[batch, seq]
-        """
-
-    func testScaleThenMaskedSoftmaxIsScaledMaskedSoftmax() throws {
-        try assertPass(FuseOps(), before: ir(scores, "  %s = scale[factor=0.5](scores)", "  %p = masked_softmax(%s, mask)",
-                                            "  output p = %p"),
-                       expected: ir(scores, "  %p = scaled_masked_softmax[factor=0.5](scores, mask)", "  output p = %p"))
-    }
-
-    func testNoScaledSoftmaxWhenTheScaledScoresAreReadAgain() throws {
-        try assertPassLeavesAsIs(FuseOps(), ir(scores, "  %s = scale[factor=0.5](scores)", "  %p = masked_softmax(%s, mask)",
-                                              "  %t = tanh(%s)", "  output p = %p", "  output t = %t"))
-    }
-
-    private let softmaxGradient = """
-          input dy: f32[batch, 2, seq, seq]
           input p: f32[batch, 2, seq, seq]
+          input dy: f32[batch, 2, seq, seq]
         """
 
-    func testSoftmaxGradThenScaleIsScaledSoftmaxGrad() throws {
-        try assertPass(FuseOps(), before: ir(softmaxGradient, "  %d = softmax_grad(dy, p)", "  %ds = scale[factor=0.5](%d)",
-                                            "  output ds = %ds"),
-                       expected: ir(softmaxGradient, "  %ds = scaled_softmax_grad[factor=0.5](dy, p)", "  output ds = %ds"))
+    /// scale then masked_softmax, and softmax_grad then scale (the attention scale's gradient).
+    func testTheScaleFoldsIntoTheSoftmaxAndItsGradient() throws {
+        try assertPass(FuseOps(), before: ir(scores, """
+              %s = scale[factor=0.5](scores)
+              %probs = masked_softmax(%s, mask)
+              %d = softmax_grad(dy, p)
+              %ds = scale[factor=0.5](%d)
+              output probs = %probs
+              output ds = %ds
+            """), expected: ir(scores, """
+              %probs = scaled_masked_softmax[factor=0.5](scores, mask)
+              %ds = scaled_softmax_grad[factor=0.5](dy, p)
+              output probs = %probs
+              output ds = %ds
+            """))
     }
 
-    func testNoScaledSoftmaxGradWhenTheGradientIsReadAgain() throws {
-        try assertPassLeavesAsIs(FuseOps(), ir(softmaxGradient, "  %d = softmax_grad(dy, p)", "  %ds = scale[factor=0.5](%d)",
-                                              "  output ds = %ds", "  output d = %d"))
+    func testNoScaledSoftmaxWhenTheValueSkippedIsReadAgain() throws {
+        try assertPassLeavesAsIs(FuseOps(), ir(scores, """
+              %s = scale[factor=0.5](scores)
+              %probs = masked_softmax(%s, mask)
+              %d = softmax_grad(dy, p)
+              %ds = scale[factor=0.5](%d)
+              %t = tanh(%s)
+              output probs = %probs
+              output ds = %ds
+              output t = %t
+              output d = %d
+            """))
     }
 
     // MARK: - gelu_grad_sum

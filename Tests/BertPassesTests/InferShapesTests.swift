@@ -4,11 +4,6 @@ import XCTest
 
 /// `InferShapes`: every node's output types recomputed from its inputs by the shape rules.
 final class InferShapesTests: XCTestCase {
-    private let declarations = """
-          input x: f32[batch, 8]
-          param w: f32[4, 8]
-        """
-
     /// A weight edited to 6 rows: the matmul and everything after it follow.
     func testAnEditedParameterPropagates() throws {
         var before = try GraphParser.parse(ir(declarations, """
@@ -70,4 +65,11 @@ final class InferShapesTests: XCTestCase {
             XCTAssertEqual(try InferShapes().run(g), g, "seed \(seed)")
         }
     }
+
+    // MARK: - Fixtures
+
+    private let declarations = """
+          input x: f32[batch, 8]
+          param w: f32[4, 8]
+        """
 }
