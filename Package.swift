@@ -40,11 +40,16 @@ let package = Package(
             "BertGraph", "BertPasses", "BertRuntime", "BertText", "BertModel", "BertTraining", "BertExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses"]),
+        // Graphs the test targets share (every op, random graphs, a tiny BERT built by hand).
+        .target(name: "BertTestSupport", dependencies: ["BertGraph"], path: "Tests/BertTestSupport"),
+        .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses", "BertTestSupport"]),
+        // One file per pass: IR text before, the expected IR text after.
+        .testTarget(name: "BertPassesTests", dependencies: ["BertGraph", "BertPasses", "BertTestSupport"]),
         .testTarget(name: "BertTextTests", dependencies: ["BertText"]),
         .testTarget(name: "BertRuntimeTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
         .testTarget(name: "BertTrainingTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertTraining"]),
-        .testTarget(name: "BertExportTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertExport"]),
+        .testTarget(name: "BertExportTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertExport",
+                                                           "BertTestSupport"]),
         .testTarget(name: "BertModelTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
     ],
     swiftLanguageModes: [.v5],

@@ -73,10 +73,9 @@ struct Train: ParsableCommand {
         try modelDir.config.checkWorkload(batch: options.evalBatchSize, sequenceLength: options.maxSequenceLength,
                                           training: false, source: modelDir.url.path)
         let head = spec.head
-        let inference = try BertBuilder.build(modelDir.config, head: head, options: .inference)
-        let parameters = try ParameterStore.matching(inference)
-        let report = try modelDir.loadParameters(into: parameters, seed: options.seed)
-        note(report.description)
+        let loaded = try modelDir.load(head: head, seed: options.seed)
+        let parameters = loaded.parameters
+        note(loaded.report.description)
 
         let tokenizer = try BertTokenizer(vocabularyFile: modelDir.vocabURL.path, lowercase: modelDir.lowercase)
         let encoder = try ExampleEncoder(tokenizer: tokenizer, maxLength: options.maxSequenceLength)
