@@ -1,84 +1,24 @@
 // The parser's side of the op table: builds an `Op` back from the name and attribute text
-// that `Op.name` and `Op.attributes` print. `decode` switches over every op with no
-// `default:`, so a new op case does not compile until it has a row here; add one instance
-// of it to `prototypes` in the same change (the round-trip test covering every op fails
-// otherwise).
+// that `Op.name` and `Op.attributes` print. The name gives the `Op.Kind`; `Op.decode` (beside
+// `Op.attributes`, one row per op) reads that kind's attributes through `AttributeReader`.
 
 extension Op {
     /// The op called `name` with `attributes` as `Op.attributes` prints them, in any order.
     /// - Throws: `GraphError.malformed` naming the op and the unknown, missing, repeated or
     ///   unreadable attribute.
     public init(name: String, attributes: [(String, String)]) throws {
-        guard let prototype = Op.prototypes[name] else {
-            throw GraphError.malformed("unknown op '\(name)' (known: \(Op.prototypes.keys.sorted().joined(separator: ", ")))")
+        guard let kind = Kind(rawValue: name) else {
+            throw GraphError.malformed("unknown op '\(name)' (known: \(Kind.allCases.map(\.rawValue).sorted().joined(separator: ", ")))")
         }
         var reader = try AttributeReader(op: name, attributes)
-        self = try prototype.decode(&reader)
+        self = try Op.decode(kind, &reader)
         try reader.checkAllRead()
-    }
-
-    /// One instance of every op, by name: the parser's table of op names.
-    static let prototypes: [String: Op] = Dictionary(uniqueKeysWithValues: [
-        Op.gather, .gatherGrad(rows: 0), .positions, .select(axis: 0, index: 0),
-        .selectGrad(axis: 0, index: 0, size: .fixed(0)), .gatherRows, .scatterRows(leading: []), .add, .mul, .scale(0), .gelu(.erf),
-        .geluGrad(.erf), .tanh, .tanhGrad, .dropout(rate: 0, stream: 0), .dropoutGrad(rate: 0, stream: 0),
-        .matmul(transposeA: false, transposeB: false), .batchMatmul(transposeA: false, transposeB: false),
-        .sumLeading(keepRank: 0), .layerNorm(epsilon: 0), .layerNormGrad(epsilon: 0), .maskedSoftmax,
-        .softmaxGrad, .reshape([]), .transpose([]), .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
-        .meanSquaredError, .meanSquaredErrorGrad, .fill(value: 0, shape: []), .linear(activation: .identity),
-        .addLayerNorm(epsilon: 0), .scaledMaskedSoftmax(factor: 0), .scaledSoftmaxGrad(factor: 0), .geluGradSum(.erf),
-        .attention(heads: 1, factor: 0),
-    ].map { ($0.name, $0) })
-
-    /// Every op name the parser knows, sorted.
-    public static var parsableNames: [String] { prototypes.keys.sorted() }
-
-    /// The op of this op's case with its attributes read from `a`; one row per op.
-    private func decode(_ a: inout AttributeReader) throws -> Op {
-        switch self {
-        case .gather: return .gather
-        case .gatherGrad: return .gatherGrad(rows: try a.count("rows"))
-        case .positions: return .positions
-        case .select: return .select(axis: try a.int("axis"), index: try a.int("index"))
-        case .selectGrad: return .selectGrad(axis: try a.int("axis"), index: try a.int("index"), size: try a.dim("size"))
-        case .gatherRows: return .gatherRows
-        case .scatterRows: return .scatterRows(leading: try a.shape("leading"))
-        case .add: return .add
-        case .mul: return .mul
-        case .scale: return .scale(try a.float("factor"))
-        case .gelu: return .gelu(try a.approximation("approximation"))
-        case .geluGrad: return .geluGrad(try a.approximation("approximation"))
-        case .tanh: return .tanh
-        case .tanhGrad: return .tanhGrad
-        case .dropout: return .dropout(rate: try a.float("rate"), stream: try a.int("stream"))
-        case .dropoutGrad: return .dropoutGrad(rate: try a.float("rate"), stream: try a.int("stream"))
-        case .matmul: return .matmul(transposeA: try a.bool("transpose_a"), transposeB: try a.bool("transpose_b"))
-        case .batchMatmul: return .batchMatmul(transposeA: try a.bool("transpose_a"), transposeB: try a.bool("transpose_b"))
-        case .sumLeading: return .sumLeading(keepRank: try a.int("keep_rank"))
-        case .layerNorm: return .layerNorm(epsilon: try a.float("epsilon"))
-        case .layerNormGrad: return .layerNormGrad(epsilon: try a.float("epsilon"))
-        case .maskedSoftmax: return .maskedSoftmax
-        case .softmaxGrad: return .softmaxGrad
-        case .reshape: return .reshape(try a.shape("shape"))
-        case .transpose: return .transpose(try a.ints("perm"))
-        case .softmaxCrossEntropy: return .softmaxCrossEntropy
-        case .softmaxCrossEntropyGrad: return .softmaxCrossEntropyGrad
-        case .meanSquaredError: return .meanSquaredError
-        case .meanSquaredErrorGrad: return .meanSquaredErrorGrad
-        case .fill: return .fill(value: try a.float("value"), shape: try a.shape("shape"))
-        case .linear: return .linear(activation: try a.activation("activation"))
-        case .addLayerNorm: return .addLayerNorm(epsilon: try a.float("epsilon"))
-        case .scaledMaskedSoftmax: return .scaledMaskedSoftmax(factor: try a.float("factor"))
-        case .scaledSoftmaxGrad: return .scaledSoftmaxGrad(factor: try a.float("factor"))
-        case .geluGradSum: return .geluGradSum(try a.approximation("approximation"))
-        case .attention: return .attention(heads: try a.count("heads"), factor: try a.float("factor"))
-        }
     }
 }
 
 /// Reads typed attribute values by key and remembers which keys were read, so that a
 /// misspelt or extra attribute is an error rather than silently ignored.
-private struct AttributeReader {
+struct AttributeReader {
     let op: String
     var values: [String: String] = [:]
     var unread: Set<String> = []
@@ -103,56 +43,42 @@ private struct AttributeReader {
         .malformed("op \(op) attribute \(key)=\(value): expected \(expected)")
     }
 
-    mutating func int(_ key: String) throws -> Int {
+    /// The value of `key` converted by `read`, or an error saying that `expected` was.
+    mutating func value<T>(_ key: String, _ expected: String, _ read: (String) -> T?) throws -> T {
         let v = try text(key)
-        guard let n = Int(v) else { throw bad(key, v, "an integer") }
-        return n
+        guard let x = read(v) else { throw bad(key, v, expected) }
+        return x
     }
+
+    mutating func int(_ key: String) throws -> Int { try value(key, "an integer") { Int($0) } }
 
     /// A non-negative integer (a size).
     mutating func count(_ key: String) throws -> Int {
-        let v = try text(key)
-        guard let n = Int(v), n >= 0 else { throw bad(key, v, "a non-negative integer") }
-        return n
+        try value(key, "a non-negative integer") { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
     }
 
     /// Floats are printed with Swift's shortest round-trip form, so this reads them back
     /// bit for bit (including `inf`, `-0.0` and exponents such as `1e-12`).
-    mutating func float(_ key: String) throws -> Float {
-        let v = try text(key)
-        guard let f = Float(v) else { throw bad(key, v, "a number") }
-        return f
-    }
+    mutating func float(_ key: String) throws -> Float { try value(key, "a number") { Float($0) } }
 
     mutating func bool(_ key: String) throws -> Bool {
-        let v = try text(key)
-        switch v {
-        case "true": return true
-        case "false": return false
-        default: throw bad(key, v, "true or false")
-        }
+        try value(key, "true or false") { ["true": true, "false": false][$0] }
     }
 
     mutating func approximation(_ key: String) throws -> GeluApproximation {
-        let v = try text(key)
-        guard let a = GeluApproximation(rawValue: v) else { throw bad(key, v, "erf or tanh") }
-        return a
+        try value(key, "erf or tanh") { GeluApproximation(rawValue: $0) }
     }
 
     mutating func activation(_ key: String) throws -> LinearActivation {
-        let v = try text(key)
-        guard let a = LinearActivation(text: v) else { throw bad(key, v, "identity, gelu_erf or gelu_tanh") }
-        return a
+        try value(key, "identity, gelu_erf or gelu_tanh") { LinearActivation(text: $0) }
     }
 
     mutating func dim(_ key: String) throws -> Dim {
-        let v = try text(key)
-        do { return try Dim(parsing: v) } catch { throw bad(key, v, "a dim (a number or a name)") }
+        try value(key, "a dim (a number or a name)") { try? Dim(parsing: $0) }
     }
 
     mutating func shape(_ key: String) throws -> Shape {
-        let v = try text(key)
-        do { return try Shape(parsing: v) } catch { throw bad(key, v, "a shape such as [batch, seq, 384]") }
+        try value(key, "a shape such as [batch, seq, 384]") { try? Shape(parsing: $0) }
     }
 
     mutating func ints(_ key: String) throws -> [Int] {

@@ -23,6 +23,26 @@ extension Op {
         }
         func f32(_ s: Shape) -> TensorType { TensorType(.float32, s) }
         let s = types.map(\.shape)
+        /// A loss, (predictions [b, c], targets [b]) -> f32[], or its gradient, (dloss [],
+        /// predictions, targets) -> the predictions' type; `columns` pins c. Names and shapes
+        /// are for messages.
+        func loss(_ p: (String, String), _ t: (String, String), integerTargets: Bool, columns: Dim?,
+                  gradient: Bool) throws -> [TensorType] {
+            let first = gradient ? 1 : 0
+            try arity(first + 2)
+            for i in 0...first { try float(i) }
+            if integerTargets { try integer(first + 1) } else { try float(first + 1) }
+            if gradient {
+                guard s[0].rank == 0, s[1].rank == 2, s[2] == Shape([s[1][0]]) else {
+                    throw fail("expects dloss [], \(p.0) \(p.1), \(t.0) \(t.1), got \(s[0]), \(s[1]), \(s[2])")
+                }
+                return [types[1]]
+            }
+            guard s[0].rank == 2, columns.map({ s[0][1] == $0 }) ?? true, s[1] == Shape([s[0][0]]) else {
+                throw fail("\(p.0) must be \(p.1) and \(t.0) \(t.1), got \(s[0]) and \(s[1])")
+            }
+            return [f32(Shape([Dim]()))]
+        }
 
         switch self {
         case .gather:
@@ -74,11 +94,10 @@ extension Op {
         case .scale, .gelu, .tanh:
             try arity(1); try float(0)
             return [types[0]]
-        case .dropout, .dropoutGrad:
+        case .dropout(let rate, _), .dropoutGrad(let rate, _):
             guard types.count == 1 || types.count == 2 else { throw GraphError.arity(node: node, op: name, expected: 1, got: types.count) }
             try float(0)
-            if case .dropout(let rate, _) = self, !(rate >= 0 && rate < 1) { throw fail("rate \(rate) is not in [0, 1)") }
-            if case .dropoutGrad(let rate, _) = self, !(rate >= 0 && rate < 1) { throw fail("rate \(rate) is not in [0, 1)") }
+            guard rate >= 0 && rate < 1 else { throw fail("rate \(rate) is not in [0, 1)") }
             if types.count == 2 {
                 try integer(1)
                 guard s[0].rank == 2, s[1].rank == 1, s[1][0] == s[0][0] else {
@@ -86,7 +105,7 @@ extension Op {
                 }
             }
             return [types[0]]
-        case .geluGrad, .tanhGrad, .softmaxGrad:
+        case .geluGrad, .tanhGrad, .softmaxGrad, .scaledSoftmaxGrad:
             try arity(2); try float(0); try float(1); try same(0, 1)
             return [types[0]]
         case .matmul(let ta, let tb):
@@ -129,7 +148,7 @@ extension Op {
             try arity(3); try float(0); try float(1); try float(2); try same(0, 1)
             guard let h = s[0].last, s[2] == Shape([h]) else { throw fail("gamma \(s[2]) does not fit x \(s[1])") }
             return [types[1], types[2], types[2]]
-        case .maskedSoftmax:
+        case .maskedSoftmax, .scaledMaskedSoftmax:
             try arity(2); try float(0); try integer(1)
             guard s[0].rank == 4, s[1].rank == 2, s[1][0] == s[0][0], s[1][1] == s[0][3] else {
                 throw fail("scores must be [b, heads, q, k] and mask [b, k], got \(s[0]) and \(s[1])")
@@ -153,30 +172,12 @@ extension Op {
                 throw fail("perm \(perm) is not a permutation of \(s[0].rank) dims")
             }
             return [TensorType(types[0].dtype, Shape(perm.map { s[0][$0] }))]
-        case .softmaxCrossEntropy:
-            try arity(2); try float(0); try integer(1)
-            guard s[0].rank == 2, s[1] == Shape([s[0][0]]) else {
-                throw fail("logits must be [b, c] and labels [b], got \(s[0]) and \(s[1])")
-            }
-            return [f32(Shape([Dim]()))]
-        case .softmaxCrossEntropyGrad:
-            try arity(3); try float(0); try float(1); try integer(2)
-            guard s[0].rank == 0, s[1].rank == 2, s[2] == Shape([s[1][0]]) else {
-                throw fail("expects dloss [], logits [b, c], labels [b], got \(s[0]), \(s[1]), \(s[2])")
-            }
-            return [types[1]]
-        case .meanSquaredError:
-            try arity(2); try float(0); try float(1)
-            guard s[0].rank == 2, s[0][1] == .fixed(1), s[1] == Shape([s[0][0]]) else {
-                throw fail("predictions must be [b, 1] and targets [b], got \(s[0]) and \(s[1])")
-            }
-            return [f32(Shape([Dim]()))]
-        case .meanSquaredErrorGrad:
-            try arity(3); try float(0); try float(1); try float(2)
-            guard s[0].rank == 0, s[1].rank == 2, s[2] == Shape([s[1][0]]) else {
-                throw fail("expects dloss [], predictions [b, 1], targets [b], got \(s[0]), \(s[1]), \(s[2])")
-            }
-            return [types[1]]
+        case .softmaxCrossEntropy, .softmaxCrossEntropyGrad:
+            return try loss(("logits", "[b, c]"), ("labels", "[b]"), integerTargets: true, columns: nil,
+                            gradient: self == .softmaxCrossEntropyGrad)
+        case .meanSquaredError, .meanSquaredErrorGrad:
+            return try loss(("predictions", "[b, 1]"), ("targets", "[b]"), integerTargets: false, columns: .fixed(1),
+                            gradient: self == .meanSquaredErrorGrad)
         case .fill(_, let shape):
             try arity(0)
             return [f32(shape)]
@@ -192,10 +193,6 @@ extension Op {
                 throw fail("gamma \(s[2]) and beta \(s[3]) must be [\(s[0].last?.description ?? "?")] for x \(s[0])")
             }
             return [types[0]]
-        case .scaledMaskedSoftmax:
-            return try Op.maskedSoftmax.outputTypes(types, node: node)
-        case .scaledSoftmaxGrad:
-            return try Op.softmaxGrad.outputTypes(types, node: node)
         case .geluGradSum:
             try arity(2); try float(0); try float(1); try same(0, 1)
             guard let n = s[0].last else { throw fail("dy must have a last dim, got \(s[0])") }

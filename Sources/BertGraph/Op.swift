@@ -1,6 +1,7 @@
 // The closed set of operations. Every concern (shape rules, gradients, kernels, the ONNX
-// mapping, the printer) switches over this enum with no `default:`, so adding an op makes the
-// compiler list every place that must learn it.
+// mapping, the attribute text) switches over this enum with no `default:`, so adding an op
+// makes the compiler list every place that must learn it. The yes/no facts about ops (fused,
+// in place, view, recomputable, ...) are groups of `Op.Kind`, one line each, below.
 
 /// How GELU is computed: Hugging Face's `"gelu"` is the exact erf form; TF BERT checkpoints
 /// (google-research/bert, Model Garden) use the tanh approximation.
@@ -143,63 +144,122 @@ public enum Op: Hashable, Sendable {
     case attention(heads: Int, factor: Float)
 }
 
+// MARK: - Kinds and their groups
+
 extension Op {
+    /// An op without its attributes. The raw value is the op's name in the text format.
+    public enum Kind: String, CaseIterable, Hashable, Sendable {
+        case gather, gatherGrad = "gather_grad", positions, select, selectGrad = "select_grad"
+        case gatherRows = "gather_rows", scatterRows = "scatter_rows"
+        case add, mul, scale, gelu, geluGrad = "gelu_grad", tanh, tanhGrad = "tanh_grad"
+        case dropout, dropoutGrad = "dropout_grad"
+        case matmul, batchMatmul = "batch_matmul"
+        case sumLeading = "sum_leading"
+        case layerNorm = "layer_norm", layerNormGrad = "layer_norm_grad", maskedSoftmax = "masked_softmax"
+        case softmaxGrad = "softmax_grad"
+        case reshape, transpose
+        case softmaxCrossEntropy = "softmax_cross_entropy", softmaxCrossEntropyGrad = "softmax_cross_entropy_grad"
+        case meanSquaredError = "mean_squared_error", meanSquaredErrorGrad = "mean_squared_error_grad"
+        case fill
+        case linear, addLayerNorm = "add_layer_norm", scaledMaskedSoftmax = "scaled_masked_softmax"
+        case scaledSoftmaxGrad = "scaled_softmax_grad", geluGradSum = "gelu_grad_sum", attention
+    }
+
+    /// This op's kind; one row per op.
+    public var kind: Kind {
+        switch self {
+        case .gather: return .gather
+        case .gatherGrad: return .gatherGrad
+        case .positions: return .positions
+        case .select: return .select
+        case .selectGrad: return .selectGrad
+        case .gatherRows: return .gatherRows
+        case .scatterRows: return .scatterRows
+        case .add: return .add
+        case .mul: return .mul
+        case .scale: return .scale
+        case .gelu: return .gelu
+        case .geluGrad: return .geluGrad
+        case .tanh: return .tanh
+        case .tanhGrad: return .tanhGrad
+        case .dropout: return .dropout
+        case .dropoutGrad: return .dropoutGrad
+        case .matmul: return .matmul
+        case .batchMatmul: return .batchMatmul
+        case .sumLeading: return .sumLeading
+        case .layerNorm: return .layerNorm
+        case .layerNormGrad: return .layerNormGrad
+        case .maskedSoftmax: return .maskedSoftmax
+        case .softmaxGrad: return .softmaxGrad
+        case .reshape: return .reshape
+        case .transpose: return .transpose
+        case .softmaxCrossEntropy: return .softmaxCrossEntropy
+        case .softmaxCrossEntropyGrad: return .softmaxCrossEntropyGrad
+        case .meanSquaredError: return .meanSquaredError
+        case .meanSquaredErrorGrad: return .meanSquaredErrorGrad
+        case .fill: return .fill
+        case .linear: return .linear
+        case .addLayerNorm: return .addLayerNorm
+        case .scaledMaskedSoftmax: return .scaledMaskedSoftmax
+        case .scaledSoftmaxGrad: return .scaledSoftmaxGrad
+        case .geluGradSum: return .geluGradSum
+        case .attention: return .attention
+        }
+    }
+
     /// The op's name in the text format and in error messages.
-    public var name: String {
-        switch self {
-        case .gather: return "gather"
-        case .gatherGrad: return "gather_grad"
-        case .positions: return "positions"
-        case .select: return "select"
-        case .selectGrad: return "select_grad"
-        case .gatherRows: return "gather_rows"
-        case .scatterRows: return "scatter_rows"
-        case .add: return "add"
-        case .mul: return "mul"
-        case .scale: return "scale"
-        case .gelu: return "gelu"
-        case .geluGrad: return "gelu_grad"
-        case .tanh: return "tanh"
-        case .tanhGrad: return "tanh_grad"
-        case .dropout: return "dropout"
-        case .dropoutGrad: return "dropout_grad"
-        case .matmul: return "matmul"
-        case .batchMatmul: return "batch_matmul"
-        case .sumLeading: return "sum_leading"
-        case .layerNorm: return "layer_norm"
-        case .layerNormGrad: return "layer_norm_grad"
-        case .maskedSoftmax: return "masked_softmax"
-        case .softmaxGrad: return "softmax_grad"
-        case .reshape: return "reshape"
-        case .transpose: return "transpose"
-        case .softmaxCrossEntropy: return "softmax_cross_entropy"
-        case .softmaxCrossEntropyGrad: return "softmax_cross_entropy_grad"
-        case .meanSquaredError: return "mean_squared_error"
-        case .meanSquaredErrorGrad: return "mean_squared_error_grad"
-        case .fill: return "fill"
-        case .linear: return "linear"
-        case .addLayerNorm: return "add_layer_norm"
-        case .scaledMaskedSoftmax: return "scaled_masked_softmax"
-        case .scaledSoftmaxGrad: return "scaled_softmax_grad"
-        case .geluGradSum: return "gelu_grad_sum"
-        case .attention: return "attention"
-        }
-    }
+    public var name: String { kind.rawValue }
+}
 
-    /// True for the ops `FuseOps` makes (reported by `bertc compile` as fused ops).
-    public var isFused: Bool {
-        switch self {
-        case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum, .attention:
-            return true
-        case .gather, .gatherGrad, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .add, .mul,
-             .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad, .matmul, .batchMatmul,
-             .sumLeading, .layerNorm, .layerNormGrad, .maskedSoftmax, .softmaxGrad, .reshape, .transpose,
-             .softmaxCrossEntropy, .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad, .fill:
-            return false
-        }
-    }
+extension Op.Kind {
+    // The yes/no facts about ops, one group per fact. A new op joins the groups it belongs to
+    // here; the passes, the planner and the statistics read only these sets.
 
-    /// Attributes as (key, value) text, in a fixed order; the printer and parser share it.
+    /// One output element from the same element of each input (the second input of `add` and
+    /// `mul` repeats over leading dims); one FLOP per output element.
+    public static let elementwise: Set<Op.Kind> = [
+        .add, .mul, .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad,
+    ]
+    /// Row-wise normalisations over the last dim (layer norm, softmax) and their gradients;
+    /// one FLOP per output element.
+    public static let normalizations: Set<Op.Kind> = [.layerNorm, .layerNormGrad, .maskedSoftmax, .softmaxGrad]
+    /// Reductions and scatters (sums, the losses, scatter-adds); one FLOP per element of the
+    /// largest input.
+    public static let reductions: Set<Op.Kind> = [
+        .sumLeading, .gatherGrad, .softmaxCrossEntropy, .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad,
+    ]
+    /// Ops that move, index or fill elements without arithmetic; no FLOPs.
+    public static let movement: Set<Op.Kind> = [
+        .gather, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .reshape, .transpose, .fill,
+    ]
+    /// Ops that `FuseOps` makes (reported by `bertc compile` as fused ops); the builder and
+    /// `Differentiate` never emit them.
+    public static let fused: Set<Op.Kind> = [
+        .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum, .attention,
+    ]
+    /// Output 0 may share memory with input 0 when that input dies at the node and has the
+    /// output's byte size (`PlanMemory`). So each kernel reads element i of every input
+    /// before writing element i (elementwise ops), or finishes reading a row (its mean and
+    /// variance, max and sum, or dot product) before writing it and then reads each element
+    /// at most once, before writing it, or reads the output back (the row ops). Other inputs
+    /// (a bias, a mask, gamma) never alias the output. `InterpreterTests` runs every op of
+    /// this set in place.
+    public static let inPlace: Set<Op.Kind> = elementwise.union([
+        .layerNorm, .addLayerNorm, .maskedSoftmax, .scaledMaskedSoftmax, .softmaxGrad, .scaledSoftmaxGrad,
+    ])
+    /// The output is input 0's bytes unchanged under another shape, so the planner gives both
+    /// one slot and the kernel has nothing to do. A view never writes; an in-place op may
+    /// write over a view only when every value sharing the slot is dead by then.
+    public static let views: Set<Op.Kind> = [.reshape]
+    /// Cheap and deterministic enough to run twice: `Rematerialize` recomputes these for late
+    /// readers (dropout regenerates its mask from the seed, step and stream).
+    public static let recomputable: Set<Op.Kind> = [.dropout, .gelu]
+}
+
+// MARK: - Attribute text
+
+extension Op {
+    /// Attributes as (key, value) text, in a fixed order; `decode` reads them back.
     public var attributes: [(String, String)] {
         func b(_ x: Bool) -> String { x ? "true" : "false" }
         switch self {
@@ -225,6 +285,49 @@ extension Op {
         case .scatterRows(let leading): return [("leading", leading.description)]
         case .transpose(let perm): return [("perm", "[" + perm.map(String.init).joined(separator: ", ") + "]")]
         case .fill(let value, let shape): return [("value", "\(value)"), ("shape", shape.description)]
+        }
+    }
+
+    /// The op of `kind` with its attributes read from `a`, as `attributes` prints them; one
+    /// row per op.
+    static func decode(_ kind: Kind, _ a: inout AttributeReader) throws -> Op {
+        switch kind {
+        case .gather: return .gather
+        case .gatherGrad: return .gatherGrad(rows: try a.count("rows"))
+        case .positions: return .positions
+        case .select: return .select(axis: try a.int("axis"), index: try a.int("index"))
+        case .selectGrad: return .selectGrad(axis: try a.int("axis"), index: try a.int("index"), size: try a.dim("size"))
+        case .gatherRows: return .gatherRows
+        case .scatterRows: return .scatterRows(leading: try a.shape("leading"))
+        case .add: return .add
+        case .mul: return .mul
+        case .scale: return .scale(try a.float("factor"))
+        case .gelu: return .gelu(try a.approximation("approximation"))
+        case .geluGrad: return .geluGrad(try a.approximation("approximation"))
+        case .tanh: return .tanh
+        case .tanhGrad: return .tanhGrad
+        case .dropout: return .dropout(rate: try a.float("rate"), stream: try a.int("stream"))
+        case .dropoutGrad: return .dropoutGrad(rate: try a.float("rate"), stream: try a.int("stream"))
+        case .matmul: return .matmul(transposeA: try a.bool("transpose_a"), transposeB: try a.bool("transpose_b"))
+        case .batchMatmul: return .batchMatmul(transposeA: try a.bool("transpose_a"), transposeB: try a.bool("transpose_b"))
+        case .sumLeading: return .sumLeading(keepRank: try a.int("keep_rank"))
+        case .layerNorm: return .layerNorm(epsilon: try a.float("epsilon"))
+        case .layerNormGrad: return .layerNormGrad(epsilon: try a.float("epsilon"))
+        case .maskedSoftmax: return .maskedSoftmax
+        case .softmaxGrad: return .softmaxGrad
+        case .reshape: return .reshape(try a.shape("shape"))
+        case .transpose: return .transpose(try a.ints("perm"))
+        case .softmaxCrossEntropy: return .softmaxCrossEntropy
+        case .softmaxCrossEntropyGrad: return .softmaxCrossEntropyGrad
+        case .meanSquaredError: return .meanSquaredError
+        case .meanSquaredErrorGrad: return .meanSquaredErrorGrad
+        case .fill: return .fill(value: try a.float("value"), shape: try a.shape("shape"))
+        case .linear: return .linear(activation: try a.activation("activation"))
+        case .addLayerNorm: return .addLayerNorm(epsilon: try a.float("epsilon"))
+        case .scaledMaskedSoftmax: return .scaledMaskedSoftmax(factor: try a.float("factor"))
+        case .scaledSoftmaxGrad: return .scaledSoftmaxGrad(factor: try a.float("factor"))
+        case .geluGradSum: return .geluGradSum(try a.approximation("approximation"))
+        case .attention: return .attention(heads: try a.count("heads"), factor: try a.float("factor"))
         }
     }
 }

@@ -95,7 +95,7 @@ public enum ModelCompiler {
             opCounts: stats.opCounts, flopsPerExample: try stats.flops(bindings: bindings) / max(batch, 1),
             arenaBytes: memory.arenaBytes, naiveBytes: memory.naiveBytes, parameterBytes: stats.parameterCount * 4,
             optimizerStateBytes: mode == .train ? 2 * stats.parameterCount * 4 : 0, compileMillis: millis,
-            fusedOps: g.nodes.reduce(into: [:]) { counts, node in if node.op.isFused { counts[node.op.name, default: 0] += 1 } })
+            fusedOps: g.nodes.reduce(into: [:]) { counts, node in if Op.Kind.fused.contains(node.op.kind) { counts[node.op.name, default: 0] += 1 } })
         return (g, memory, report)
     }
 }

@@ -4,16 +4,15 @@ import BertGraph
 
 /// Op counts and parameter count of a graph, and its FLOPs under given dim bindings.
 ///
-/// FLOPs rule (one row per op in `flops(of:)`):
+/// FLOPs rule (`flops(of:)`):
 /// - `matmul`, `batch_matmul`: 2·m·n·k per product, i.e. 2 × (output elements) × (contracted
 ///   length); for `matmul` with `transpose_a` the contracted length is the product of the
 ///   leading dims of `a`;
-/// - data movement (`gather`, `positions`, `select`, `select_grad`, `reshape`, `transpose`,
-///   `fill`): 0;
-/// - reductions and scatters (`sum_leading`, `gather_grad`, the loss ops and their
-///   gradients): 1 per element of their largest input;
-/// - every other op (elementwise, `layer_norm`, `masked_softmax` and their gradients): 1 per
-///   output element, whatever the per-element cost of its arithmetic;
+/// - `Op.Kind.movement` (`gather`, `positions`, `select`, `reshape`, `transpose`, `fill`, ...): 0;
+/// - `Op.Kind.reductions` (`sum_leading`, `gather_grad`, the loss ops and their gradients):
+///   1 per element of their largest input;
+/// - `Op.Kind.elementwise` and `Op.Kind.normalizations` (`layer_norm`, `masked_softmax` and
+///   their gradients): 1 per output element, whatever the per-element cost of its arithmetic;
 /// - fused ops count what the ops they replace count, so fusing keeps a graph's FLOPs.
 public struct GraphStatistics: Hashable, Sendable {
     /// Number of nodes of each op, keyed by `Op.name`.
@@ -47,7 +46,7 @@ public struct GraphStatistics: Hashable, Sendable {
         return result
     }
 
-    /// FLOPs of node `i`; one row per op.
+    /// FLOPs of node `i`: by the op's group (`Op.Kind`), else one row per op.
     private func flops(of i: Int, _ bindings: [String: Int]) throws -> Int {
         let node = graph.nodes[i]
         func sizes(_ v: ValueID) throws -> [Int] {
@@ -58,6 +57,10 @@ public struct GraphStatistics: Hashable, Sendable {
         }
         func count(_ v: ValueID) throws -> Int { try sizes(v).reduce(1, *) }
         let outputElements = try node.outputs.reduce(0) { try $0 + count($1) }
+        let kind = node.op.kind
+        if Op.Kind.movement.contains(kind) { return 0 }
+        if Op.Kind.reductions.contains(kind) { return try node.inputs.map(count).max() ?? 0 }
+        if Op.Kind.elementwise.contains(kind) || Op.Kind.normalizations.contains(kind) { return outputElements }
         switch node.op {
         case .matmul(let ta, let tb):
             let a = try sizes(node.inputs[0])
@@ -67,14 +70,6 @@ public struct GraphStatistics: Hashable, Sendable {
         case .batchMatmul(let ta, _):
             let a = try sizes(node.inputs[0])
             return 2 * outputElements * (ta ? a[a.count - 2] : a[a.count - 1])
-        case .gather, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .reshape, .transpose, .fill:
-            return 0
-        case .sumLeading, .gatherGrad, .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
-             .meanSquaredError, .meanSquaredErrorGrad:
-            return try node.inputs.map(count).max() ?? 0
-        case .add, .mul, .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad,
-             .layerNorm, .layerNormGrad, .maskedSoftmax, .softmaxGrad:
-            return outputElements
         case .linear(let activation):
             // The GEMM, plus the bias add and the activation it replaces (one each per element).
             let k = try sizes(node.inputs[1])[1]
@@ -89,6 +84,8 @@ public struct GraphStatistics: Hashable, Sendable {
             let k = try sizes(node.inputs[1])
             let keys = k[1], width = k[2], queries = outputElements / max(k[0] * width, 1)
             return k[0] * (4 * queries * keys * width + 2 * heads * queries * keys)
+        default:
+            throw GraphError.malformed("GraphStatistics: op \(node.op.name) is in no FLOP group of Op.Kind and has no row here")
         }
     }
 }

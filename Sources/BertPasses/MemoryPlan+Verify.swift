@@ -39,8 +39,8 @@ public enum MemoryPlanError: Error, CustomStringConvertible, Equatable {
 extension MemoryPlan {
     /// Checks this plan against `graph`: one entry per value, sizes match the types, every
     /// non-parameter value has an aligned offset inside the arena, in-place pairs are allowed
-    /// (op with `mayWriteInPlace`, its input 0 dying at that node, same offset and size), views
-    /// are views (op with `isView`, same offset and size), and no two values live at a common
+    /// (op in `Op.Kind.inPlace`, its input 0 dying at that node, same offset and size), views
+    /// are views (op in `Op.Kind.views`, same offset and size), and no two values live at a common
     /// step (`Liveness`) share a byte unless they are such a pair or views of one value.
     public func verify(graph: Graph) throws {
         guard offsets.count == graph.values.count, sizes.count == graph.values.count else {
@@ -67,7 +67,7 @@ extension MemoryPlan {
             let (o, x) = (graph.values[out].name, graph.values[input].name)
             guard let p = producers[out] else { throw MemoryPlanError.badInPlace(output: o, input: x, detail: "no node produces \(o)") }
             let node = graph.nodes[p]
-            guard node.op.mayWriteInPlace, node.inputs.first == input, node.outputs == [out] else {
+            guard Op.Kind.inPlace.contains(node.op.kind), node.inputs.first == input, node.outputs == [out] else {
                 throw MemoryPlanError.badInPlace(output: o, input: x, detail: "\(node.op.name) may not write \(o) over its input 0")
             }
             guard liveness.intervals[input]?.upperBound == p else {
@@ -94,7 +94,7 @@ extension MemoryPlan {
 
         for (out, input) in views {
             let (o, x) = (graph.values[out].name, graph.values[input].name)
-            guard let p = producers[out], graph.nodes[p].op.isView, graph.nodes[p].inputs.first == input else {
+            guard let p = producers[out], Op.Kind.views.contains(graph.nodes[p].op.kind), graph.nodes[p].inputs.first == input else {
                 throw MemoryPlanError.badInPlace(output: o, input: x, detail: "\(o) is not a view of \(x)")
             }
             guard offsets[out] == offsets[input], sizes[out] == sizes[input] else {

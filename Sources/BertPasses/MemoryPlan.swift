@@ -15,13 +15,12 @@ public struct MemoryPlan: Hashable, Sendable {
     /// Sum of all planned values' sizes: the arena a planner that never reuses would need.
     public var naiveBytes: Int
     /// In-place pairs: output value -> the input whose slot it reuses (same offset and size).
-    /// Only ops with `Op.mayWriteInPlace` appear, always with their input 0: add, mul, scale,
-    /// gelu, tanh, dropout, dropout_grad, gelu_grad, tanh_grad, softmax_grad, masked_softmax,
-    /// layer_norm. The runtime kernels of these ops must give correct results when the output
-    /// is the same memory as input 0 (see Op+InPlace.swift for what that asks of a kernel).
+    /// Only ops in `Op.Kind.inPlace` appear, always with their input 0; their kernels give
+    /// correct results when the output is the same memory as input 0 (see that set for what
+    /// this asks of a kernel).
     /// `MemoryPlan.naive` and plans made with `PlanMemory(inPlace: false)` have none.
     public var inPlace: [ValueID: ValueID] = [:]
-    /// Views: output value -> the input it shows under another shape (`Op.isView`, input 0),
+    /// Views: output value -> the input it shows under another shape (`Op.Kind.views`, input 0),
     /// at the same offset and size. Values linked by views are one buffer: they may be live
     /// together. The runtime does nothing for a view whose operands share an address.
     public var views: [ValueID: ValueID] = [:]

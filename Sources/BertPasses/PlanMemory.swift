@@ -7,9 +7,9 @@ import BertGraph
 //   1. sizes: byte size of every value under the bindings (an unbound dim is an error);
 //   2. liveness: a step interval per value (`Liveness`: producer to last reader; graph
 //      inputs from step 0; graph outputs to the end);
-//   3. views and in-place reuse: the output of a view op (`Op.isView`, a reshape) always
+//   3. views and in-place reuse: the output of a view op (`Op.Kind.views`, a reshape) always
 //      joins its input's slot, so the slot lives as long as any of its views. When an op
-//      with `Op.mayWriteInPlace` reads an input 0 that dies at that node, has the output's
+//      in `Op.Kind.inPlace` reads an input 0 that dies at that node, has the output's
 //      byte size and is not read again by the same node, the output joins the input's slot,
 //      provided nothing else in that slot (a view of the input, or what it views) is still
 //      read later or read by the same node (chains form one slot);
@@ -45,7 +45,7 @@ public struct PlanMemory {
     private func inPlacePairs(_ g: Graph, _ liveness: Liveness, _ sizes: [Int]) -> [ValueID: ValueID] {
         guard inPlace else { return [:] }
         var pairs: [ValueID: ValueID] = [:]
-        for (i, node) in g.nodes.enumerated() where node.op.mayWriteInPlace && node.outputs.count == 1 {
+        for (i, node) in g.nodes.enumerated() where Op.Kind.inPlace.contains(node.op.kind) && node.outputs.count == 1 {
             guard let x = node.inputs.first, let xInterval = liveness.intervals[x],
                   xInterval.upperBound == i, !node.inputs.dropFirst().contains(x),
                   sizes[x] == sizes[node.outputs[0]], sizes[x] > 0 else { continue }
@@ -58,7 +58,7 @@ public struct PlanMemory {
     private func viewPairs(_ g: Graph, _ sizes: [Int]) -> [ValueID: ValueID] {
         guard views else { return [:] }
         var pairs: [ValueID: ValueID] = [:]
-        for node in g.nodes where node.op.isView && node.outputs.count == 1 {
+        for node in g.nodes where Op.Kind.views.contains(node.op.kind) && node.outputs.count == 1 {
             guard let x = node.inputs.first, g.values[x].role != .parameter,
                   sizes[x] == sizes[node.outputs[0]] else { continue }
             pairs[node.outputs[0]] = x

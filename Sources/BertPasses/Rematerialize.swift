@@ -15,30 +15,16 @@ import BertGraph
 //
 // Stages:
 //   1. last reader of every value (graph outputs count as read at the end);
-//   2. candidates: nodes of a recomputable op (`dropout`, `gelu`) whose output is not a graph
-//      output; for each reader after the first whose index is at most the input's last
-//      reader (so the input's lifetime does not grow), a new node recomputing the value just
-//      before that reader, which then reads the copy;
+//   2. candidates: nodes of an op in `Op.Kind.recomputable` (`dropout`, `gelu`) whose
+//      output is not a graph output; for each reader after the first whose index is at
+//      most the input's last reader (so the input's lifetime does not grow), a new node
+//      recomputing the value just before that reader, which then reads the copy;
 //   3. the graph: nodes with the recomputations inserted in place.
 
 /// Recomputes cheap unary activations for their late (backward) readers instead of keeping
 /// them alive across the graph.
 public struct Rematerialize: GraphPass {
     public init() {}
-
-    /// Whether `op` is cheap and deterministic enough to run twice.
-    private func recomputable(_ op: Op) -> Bool {
-        switch op {
-        case .dropout, .gelu: return true
-        case .gather, .gatherGrad, .positions, .select, .selectGrad, .gatherRows, .scatterRows, .add, .mul,
-             .scale, .geluGrad, .tanh,
-             .tanhGrad, .dropoutGrad, .matmul, .batchMatmul, .sumLeading, .layerNorm, .layerNormGrad,
-             .maskedSoftmax, .softmaxGrad, .reshape, .transpose, .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
-             .meanSquaredError, .meanSquaredErrorGrad, .fill, .linear, .addLayerNorm, .scaledMaskedSoftmax,
-             .scaledSoftmaxGrad, .geluGradSum, .attention:
-            return false
-        }
-    }
 
     public func run(_ graph: Graph) throws -> Graph {
         var g = graph
@@ -57,7 +43,7 @@ public struct Rematerialize: GraphPass {
         var before: [Int: [Node]] = [:]
         var rewired: [Int: [ValueID: ValueID]] = [:]
         var names = UniqueNames(taken: graph.values.map(\.name))
-        for node in graph.nodes where recomputable(node.op) && node.inputs.count == 1 && node.outputs.count == 1 {
+        for node in graph.nodes where Op.Kind.recomputable.contains(node.op.kind) && node.inputs.count == 1 && node.outputs.count == 1 {
             let (x, y) = (node.inputs[0], node.outputs[0])
             guard lastReader[y] < end, readers[y].count > 1 else { continue }
             for r in readers[y].dropFirst() where r <= lastReader[x] {

@@ -1,12 +1,10 @@
 // The kernel table: one row per op, turning a node with concrete shapes into a prepared
 // kernel. Adding an op to `Op` makes this switch fail to compile until the op has a kernel.
 //
-// In-place execution: a planner may put the first output at the offset of a same-sized input
-// that dies at the node for add, mul, scale, gelu, geluGrad, tanh, tanhGrad, dropout,
-// dropoutGrad, layerNorm, layerNormGrad (dx on dy or x), maskedSoftmax, softmaxGrad, reshape,
-// softmaxCrossEntropyGrad (on logits) and the fused addLayerNorm, scaledMaskedSoftmax and
-// scaledSoftmaxGrad; InterpreterTests checks each. Other outputs
-// (gather, transpose, matmuls, select, ...) must not overlap their inputs.
+// In-place execution: a planner may put the output of an op in `Op.Kind.inPlace` at the
+// offset of its input 0 when that input dies at the node, and the output of a view
+// (`Op.Kind.views`) at its input's offset; the kernels of those ops allow it, and
+// InterpreterTests runs each of them so. Other outputs must not overlap their inputs.
 import BertGraph
 
 extension Op {

@@ -28,6 +28,8 @@ final class GraphReportTests: XCTestCase {
         XCTAssertEqual(stats.opCounts["gather"], 2)
         XCTAssertEqual(stats.opCounts.values.reduce(0, +), stats.nodeCount)
         XCTAssertEqual(stats.parameterCount, 10 * 8 + 8 * 8 + 8 + 8 + 3 * 8 + 8)
+        let everyOpFlops = try stats.flopsByOp(bindings: ["batch": 2, "seq": 5])
+        XCTAssertEqual(Set(everyOpFlops.keys), Set(Op.Kind.allCases.map(\.rawValue)), "every op has a FLOP count")
 
         var g = Graph(name: "mlp")
         let x = g.addInput("x", .f32(.batch, .seq, .fixed(8)))

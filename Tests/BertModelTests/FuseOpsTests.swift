@@ -66,7 +66,7 @@ final class FuseOpsTests: XCTestCase {
     // MARK: - Helpers
 
     private func fusedCounts(_ g: Graph) -> [String: Int] {
-        g.nodes.reduce(into: [:]) { if $1.op.isFused { $0[$1.op.name, default: 0] += 1 } }
+        g.nodes.reduce(into: [:]) { if Op.Kind.fused.contains($1.op.kind) { $0[$1.op.name, default: 0] += 1 } }
     }
 
     /// Runs the fused and unfused graphs of `mode` on one batch and compares every output and

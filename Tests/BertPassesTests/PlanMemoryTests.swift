@@ -183,7 +183,7 @@ final class PlanMemoryTests: XCTestCase {
         }
         // Views (reshapes of arena values) are one buffer with their input: same bytes.
         var root = Array(g.values.indices)
-        for n in g.nodes where n.op.isView && g.values[n.inputs[0]].role != .parameter {
+        for n in g.nodes where Op.Kind.views.contains(n.op.kind) && g.values[n.inputs[0]].role != .parameter {
             root[n.outputs[0]] = root[n.inputs[0]]
         }
         for a in arena {
