@@ -66,6 +66,9 @@ extension Op {
         case .tanh:
             c.builder.node("Tanh", [try c.exact(ins[0])], outputs: [c.define(out)])
 
+        case .relu:
+            c.builder.node("Relu", [try c.exact(ins[0])], outputs: [c.define(out)])
+
         case .matmul(let transposeA, let transposeB):
             if transposeA {
                 // a [..., m], b [..., n] -> a^T b [m, n] over all leading dims.
@@ -127,7 +130,7 @@ extension Op {
             c.builder.node("Transpose", [try c.exact(ins[0])], outputs: [c.define(out)],
                            attributes: [ONNXGraphBuilder.attribute("perm", ints: perm)])
 
-        case .gatherGrad, .selectGrad, .geluGrad, .tanhGrad, .dropout, .dropoutGrad, .sumLeading,
+        case .gatherGrad, .selectGrad, .geluGrad, .tanhGrad, .reluGrad, .dropout, .dropoutGrad, .sumLeading,
              .layerNormGrad, .softmaxGrad, .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
              .meanSquaredError, .meanSquaredErrorGrad, .fill:
             throw trainingOnly()

@@ -91,7 +91,7 @@ extension Op {
             try arity(2); try float(0); try float(1)
             guard s[0].hasSuffix(s[1]) else { throw fail("\(s[1]) does not broadcast to \(s[0])") }
             return [types[0]]
-        case .scale, .gelu, .tanh:
+        case .scale, .gelu, .tanh, .relu:
             try arity(1); try float(0)
             return [types[0]]
         case .dropout(let rate, _), .dropoutGrad(let rate, _):
@@ -105,7 +105,7 @@ extension Op {
                 }
             }
             return [types[0]]
-        case .geluGrad, .tanhGrad, .softmaxGrad, .scaledSoftmaxGrad:
+        case .geluGrad, .tanhGrad, .reluGrad, .softmaxGrad, .scaledSoftmaxGrad:
             try arity(2); try float(0); try float(1); try same(0, 1)
             return [types[0]]
         case .matmul(let ta, let tb):

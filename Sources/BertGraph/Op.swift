@@ -78,6 +78,10 @@ public enum Op: Hashable, Sendable {
     /// dy (, rows) -> dy * mask / (1 - rate), the same mask as the forward `dropout` with this
     /// stream (and rows).
     case dropoutGrad(rate: Float, stream: Int)
+    /// x -> max(x, 0)
+    case relu
+    /// (dy, y) -> dy where y > 0, else 0, with y = relu(x)
+    case reluGrad
 
     // MARK: Matrix products
     /// Matrix product of operands flattened to matrices [rows, last].
@@ -152,7 +156,7 @@ extension Op {
         case gather, gatherGrad = "gather_grad", positions, select, selectGrad = "select_grad"
         case gatherRows = "gather_rows", scatterRows = "scatter_rows"
         case add, mul, scale, gelu, geluGrad = "gelu_grad", tanh, tanhGrad = "tanh_grad"
-        case dropout, dropoutGrad = "dropout_grad"
+        case dropout, dropoutGrad = "dropout_grad", relu, reluGrad = "relu_grad"
         case matmul, batchMatmul = "batch_matmul"
         case sumLeading = "sum_leading"
         case layerNorm = "layer_norm", layerNormGrad = "layer_norm_grad", maskedSoftmax = "masked_softmax"
@@ -184,6 +188,8 @@ extension Op {
         case .tanhGrad: return .tanhGrad
         case .dropout: return .dropout
         case .dropoutGrad: return .dropoutGrad
+        case .relu: return .relu
+        case .reluGrad: return .reluGrad
         case .matmul: return .matmul
         case .batchMatmul: return .batchMatmul
         case .sumLeading: return .sumLeading
@@ -218,7 +224,7 @@ extension Op.Kind {
     /// One output element from the same element of each input (the second input of `add` and
     /// `mul` repeats over leading dims); one FLOP per output element.
     public static let elementwise: Set<Op.Kind> = [
-        .add, .mul, .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad,
+        .add, .mul, .scale, .gelu, .geluGrad, .tanh, .tanhGrad, .dropout, .dropoutGrad, .relu, .reluGrad,
     ]
     /// Row-wise normalisations over the last dim (layer norm, softmax) and their gradients;
     /// one FLOP per output element.
@@ -263,7 +269,7 @@ extension Op {
     public var attributes: [(String, String)] {
         func b(_ x: Bool) -> String { x ? "true" : "false" }
         switch self {
-        case .gather, .positions, .gatherRows, .add, .mul, .tanh, .tanhGrad, .maskedSoftmax, .softmaxGrad,
+        case .gather, .positions, .gatherRows, .add, .mul, .tanh, .tanhGrad, .relu, .reluGrad, .maskedSoftmax, .softmaxGrad,
              .softmaxCrossEntropy, .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad:
             return []
         case .gatherGrad(let rows): return [("rows", String(rows))]
@@ -308,6 +314,8 @@ extension Op {
         case .tanhGrad: return .tanhGrad
         case .dropout: return .dropout(rate: try a.float("rate"), stream: try a.int("stream"))
         case .dropoutGrad: return .dropoutGrad(rate: try a.float("rate"), stream: try a.int("stream"))
+        case .relu: return .relu
+        case .reluGrad: return .reluGrad
         case .matmul: return .matmul(transposeA: try a.bool("transpose_a"), transposeB: try a.bool("transpose_b"))
         case .batchMatmul: return .batchMatmul(transposeA: try a.bool("transpose_a"), transposeB: try a.bool("transpose_b"))
         case .sumLeading: return .sumLeading(keepRank: try a.int("keep_rank"))

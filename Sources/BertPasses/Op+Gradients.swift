@@ -38,6 +38,8 @@ extension Op {
             return [try e.emit(.geluGrad(a), [dy, x[0]], "dx")]
         case .tanh:  // y = tanh(x): dx = dy * (1 - y^2), from the forward output
             return [try e.emit(.tanhGrad, [dy, y], "dx")]
+        case .relu:  // y = max(x, 0): dx = dy where y > 0, from the forward output
+            return [try e.emit(.reluGrad, [dy, y], "dx")]
         case .dropout(let rate, let stream):  // y = x * mask / (1 - p): dx = dy * mask / (1 - p), same mask; rows none
             return [try e.emit(.dropoutGrad(rate: rate, stream: stream), [dy] + x.dropFirst(), "dx")] + x.dropFirst().map { _ in nil }
         case .matmul(let ta, let tb):
@@ -87,7 +89,7 @@ extension Op {
             return [dp, dt]
         case .fill:  // a constant: no inputs
             return []
-        case .gatherGrad, .selectGrad, .geluGrad, .tanhGrad, .dropoutGrad, .sumLeading,
+        case .gatherGrad, .selectGrad, .geluGrad, .tanhGrad, .reluGrad, .dropoutGrad, .sumLeading,
              .layerNormGrad, .softmaxGrad, .softmaxCrossEntropyGrad, .meanSquaredErrorGrad:
             // Backward ops appear only in training graphs: gradients of gradients are not built.
             throw e.secondOrder(self)

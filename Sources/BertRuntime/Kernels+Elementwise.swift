@@ -1,5 +1,5 @@
 // Elementwise kernels: add and mul (with suffix broadcasting), scale, GELU (erf and tanh forms)
-// and its gradient, tanh and its gradient, fill. Each works on contiguous chunks, with plain
+// and its gradient, tanh and ReLU and their gradients, fill. Each works on contiguous chunks, with plain
 // loops the optimiser vectorises or, for transcendental functions, eight lanes at a time
 // through VectorFunctions.swift; chunks are split across threads by element.
 import BertGraph
@@ -67,6 +67,12 @@ enum ElementwiseKernels {
 
     /// (dy, y) -> dy * (1 - y^2), with y = tanh(x).
     static let tanhGrad: ChunkLoop = { dy, y, out, n in for i in 0..<n { out[i] = dy[i] * (1 - y[i] * y[i]) } }
+
+    /// max(x, 0); NaN stays NaN, as in PyTorch.
+    static let relu: ChunkLoop = { x, _, out, n in for i in 0..<n { out[i] = x[i] < 0 ? 0 : x[i] } }
+
+    /// (dy, y) -> dy where y > 0, else 0, with y = relu(x).
+    static let reluGrad: ChunkLoop = { dy, y, out, n in for i in 0..<n { out[i] = y[i] > 0 ? dy[i] : 0 } }
 
     /// GELU: x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), or 0.5 x (1 + tanh(u)) with
     /// u = sqrt(2/pi) (x + 0.044715 x^3). Both avoid the cancellation of 1 + erf or 1 + tanh

@@ -25,6 +25,8 @@ extension Op {
         case .geluGrad(let form): return ElementwiseKernels.binary(site, ElementwiseKernels.geluGrad(form))
         case .tanh: return ElementwiseKernels.unary(site, ElementwiseKernels.tanh)
         case .tanhGrad: return ElementwiseKernels.binary(site, ElementwiseKernels.tanhGrad)
+        case .relu: return ElementwiseKernels.unary(site, ElementwiseKernels.relu)
+        case .reluGrad: return ElementwiseKernels.binary(site, ElementwiseKernels.reluGrad)
         case .dropout(let rate, let stream), .dropoutGrad(let rate, let stream):
             return DropoutKernels.dropout(site, rate: rate, stream: stream)
         case .matmul(let ta, let tb): return MatrixProductKernels.matmul(site, transposeA: ta, transposeB: tb)

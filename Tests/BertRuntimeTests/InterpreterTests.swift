@@ -186,6 +186,7 @@ final class InterpreterTests: XCTestCase {
         let mask = HostTensor(shape: [2, 13], int32s: (0..<26).map { Int32($0 % 13 < 9 ? 1 : 0) })
         let samples: [(Op, [HostTensor])] = [
             (.add, [x, gamma]), (.add, [x, dy]), (.mul, [x, dy]), (.scale(2), [x]), (.tanh, [x]), (.tanhGrad, [dy, x]),
+            (.relu, [x]), (.reluGrad, [dy, x]),
             (.gelu(.erf), [x]), (.gelu(.tanh), [x]), (.geluGrad(.erf), [dy, x]), (.geluGrad(.tanh), [dy, x]),
             (.dropout(rate: 0.5, stream: 1), [x]), (.dropoutGrad(rate: 0.5, stream: 1), [dy]),
             (.layerNorm(epsilon: 1e-5), [x, gamma, beta]), (.addLayerNorm(epsilon: 1e-5), [x, dy, gamma, beta]),

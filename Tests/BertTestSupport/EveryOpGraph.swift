@@ -48,6 +48,8 @@ public func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
     let dcls = try g.apply1(.selectGrad(axis: 1, index: 0, size: seq), [cls], name: "dcls")
     let dprobs = try g.apply1(.softmaxGrad, [scores, probs], name: "dprobs")
     let dth = try g.apply1(.tanhGrad, [dcls, th], name: "dtanh")
+    let rect = try g.apply1(.relu, [th], name: "relu")
+    let drect = try g.apply1(.reluGrad, [dcls, rect], name: "drelu")
     let dgelu = try g.apply1(.geluGrad(.tanh), [dth, erf], name: "dgelu")
     let ddrop = try g.apply1(.dropoutGrad(rate: 0.1, stream: 3), [dgelu], name: "ddrop")
     let dln = try g.apply(.layerNormGrad(epsilon: 1e-12), [ddrop, h, gamma], name: "dln")
@@ -73,7 +75,7 @@ public func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
                       ("grad:LayerNorm.bias", dln[2]), ("dbias", db), ("grad:embeddings.weight", dtable),
                       ("zeros", fill), ("echo ids", ids), ("add_ln", addNorm), ("dscaled", dscaled),
                       ("dgelu_sum.dx", dgeluSum[0]), ("dgelu_sum.sum", dgeluSum[1]), ("unpacked", unpacked),
-                      ("attention", attention)] {
+                      ("attention", attention), ("drelu", drect)] {
         g.addOutput(name, v)
     }
     try GraphVerifier.verify(g)

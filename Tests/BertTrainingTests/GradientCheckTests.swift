@@ -95,6 +95,16 @@ final class GradientCheckTests: XCTestCase {
         try checkGradients(c)
     }
 
+    /// Inputs at least 0.05 away from the kink at 0, where central differences of step 1e-2
+    /// would straddle it.
+    func testRelu() throws {
+        var c = Case()
+        let x = c.param("x", [3, 4])
+        c.values["x"] = HostTensor(shape: [3, 4], floats: c.values["x"]!.floats!.map { $0 < 0 ? $0 - 0.05 : $0 + 0.05 })
+        try c.mseLoss(c.apply(.relu, [x], "y"))
+        try checkGradients(c)
+    }
+
     func testDropout() throws {
         var c = Case()
         try c.mseLoss(c.apply(.dropout(rate: 0.3, stream: 5), [c.param("x", [4, 6])], "y"))
