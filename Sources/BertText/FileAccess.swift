@@ -52,9 +52,21 @@ public enum FileAccess {
         switch info.st_mode & S_IFMT {
         case S_IFREG: return Int(info.st_size)
         case S_IFDIR: throw FileAccessError(reason: "it is a directory, not a file")
-        case S_IFIFO: throw FileAccessError(reason: "it is a FIFO (named pipe), not a regular file")
-        case S_IFSOCK: throw FileAccessError(reason: "it is a socket, not a regular file")
-        default: throw FileAccessError(reason: "it is a device, not a regular file")
+        default: throw FileAccessError(reason: "it is \(kind(of: info.st_mode)), not a regular file")
+        }
+    }
+
+    /// What a file mode stands for, in words: "a FIFO", "a symbolic link", "a directory", ...
+    public static func kind(of mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: return "a regular file"
+        case S_IFLNK: return "a symbolic link"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFDIR: return "a directory"
+        default: return "an unknown kind of file"
         }
     }
 

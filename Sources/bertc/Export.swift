@@ -2,7 +2,7 @@
 // wrote and compares it with the in-memory model on sample pairs (library: `ModelExport`).
 
 import ArgumentParser
-import BertExport
+import BertBundle
 import Foundation
 
 struct Export: ParsableCommand {
@@ -51,7 +51,7 @@ struct Export: ParsableCommand {
             ?? (SamplePairs.builtIn, "\(SamplePairs.builtIn.count) built-in pairs")
         let report = try ModelExport.run(model: model, format: format, destination: URL(fileURLWithPath: out),
                                          maxSeqLength: maxSeqLength, overwrite: overwrite, pairs: samples,
-                                         progress: note)
+                                         onnxRuntime: ONNXRuntimeLocation.runner(), progress: note)
         if json {
             try printJSON(report)
         } else {

@@ -3,8 +3,9 @@
 // with its own detection, JSON and text. A damaged bundle is listed and then exits non-zero.
 
 import ArgumentParser
-import BertExport
+import BertBundle
 import BertModel
+import BertONNX
 import Foundation
 
 struct Inspect: ParsableCommand {

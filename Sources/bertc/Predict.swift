@@ -1,5 +1,5 @@
 import ArgumentParser
-import BertExport
+import BertBundle
 import BertModel
 import Foundation
 

@@ -3,7 +3,7 @@
 // (library: `BundleVerification`).
 
 import ArgumentParser
-import BertExport
+import BertBundle
 import Foundation
 
 struct Verify: ParsableCommand {
@@ -41,7 +41,8 @@ struct Verify: ParsableCommand {
         let report: VerificationReport
         do {
             report = try BundleVerification.run(bundle: URL(fileURLWithPath: bundle), model: model,
-                                                onnx: onnx.map { URL(fileURLWithPath: $0) }, pairs: pairs)
+                                                onnx: onnx.map { URL(fileURLWithPath: $0) }, pairs: pairs,
+                                                onnxRuntime: ONNXRuntimeLocation.runner())
         } catch let error as BundleError where json {
             // A refused bundle is a verification result too: still one JSON object on stdout.
             try printJSON(RefusedBundle(bundle: bundle, passed: false, error: error.description))

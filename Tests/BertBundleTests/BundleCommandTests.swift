@@ -1,8 +1,9 @@
 import BertGraph
 import BertModel
+import BertONNX
 import Foundation
 import XCTest
-@testable import BertExport
+@testable import BertBundle
 
 /// The library functions behind `bertc export` and `bertc verify`, on the random bert-tiny
 /// model directory and on the pretrained MiniLM-L6. Bundle comparisons require bitwise
@@ -53,18 +54,20 @@ final class BundleCommandTests: XCTestCase {
         let fixture = try BundleFixture.tiny(self)
         let directory = try BundleFixture.temporaryDirectory(self)
         let onnx = directory.appendingPathComponent("model.onnx")
+        let runner = BundleFixture.onnxRuntime
         let report = try ModelExport.run(model: fixture.modelDirectory.path, format: .onnx, destination: onnx,
-                                         pairs: (fewPairs, "built-in"))
+                                         pairs: (fewPairs, "built-in"), onnxRuntime: .success(runner))
         XCTAssertTrue(FileManager.default.fileExists(atPath: onnx.path))
         XCTAssertTrue(report.passed, report.note ?? "")
-        guard (try? ONNXRuntimeRunner()) != nil else {
+        guard FileManager.default.isExecutableFile(atPath: runner.python.path) else {
             throw XCTSkip("ONNX Runtime not available (tools/setup.sh venv): \(report.note ?? "")")
         }
         let diff = try XCTUnwrap(report.maxAbsDiff)
         XCTAssertLessThanOrEqual(diff, ONNXRuntimeRunner.tolerance)
 
         let bundle = try fixture.writeBundle(self)
-        let verification = try BundleVerification.run(bundle: bundle, onnx: onnx, pairs: (fewPairs, "built-in"))
+        let verification = try BundleVerification.run(bundle: bundle, onnx: onnx, pairs: (fewPairs, "built-in"),
+                                                      onnxRuntime: .success(runner))
         XCTAssertTrue(verification.passed, "\(verification.checks)")
         print("ONNX Runtime vs bertc, random bert-tiny: max abs diff \(verification.checks[0].comparison.maxAbsDiff)")
     }

@@ -103,7 +103,9 @@ public enum BundleWriter {
         }
 
         let vocabularyData: Data
-        do { vocabularyData = try Data(contentsOf: vocabulary) } catch {
+        do {
+            vocabularyData = try FileAccess.read(vocabulary.path, limit: Vocabulary.maximumFileSize, what: "a vocabulary")
+        } catch {
             throw BundleError.io(file: vocabulary.path, reason: FileAccess.reason(for: error))
         }
         try write(vocabularyData, to: directory.appendingPathComponent(vocabularyFile))

@@ -97,19 +97,10 @@ public final class BundleModel {
     static func readGraph(_ url: URL, labelCount: Int, shortestSequence: Int = 1) throws -> Graph {
         func bad(_ reason: String) -> BundleError { .badGraph(file: url.path, reason: reason) }
         let data: Data
-        do {
-            let file = try RegularFile(url)
-            guard let contents = try file.contents(limit: maxGraphBytes) else {
-                throw bad("it has \(file.size) bytes, more than the \(maxGraphBytes) a graph file may have")
+        do { data = try RegularFile.contents(of: url, limit: maxGraphBytes) } catch {
+            throw BundleError.unreadable(url, error) { size in
+                bad("it has \(size) bytes, more than the \(maxGraphBytes) a graph file may have")
             }
-            data = contents
-        } catch let error as BundleError {
-            throw error
-        } catch let problem as RegularFile.Problem {
-            if case .notRegular(let kind) = problem { throw BundleError.notRegularFile(file: url.path, kind: kind) }
-            throw BundleError.io(file: url.path, reason: "the file is missing or cannot be read")
-        } catch {
-            throw BundleError.io(file: url.path, reason: "cannot read it (\(FileAccess.reason(for: error)))")
         }
         guard let text = String(validating: data, as: UTF8.self) else { throw bad("not UTF-8 text") }
         let graph: Graph

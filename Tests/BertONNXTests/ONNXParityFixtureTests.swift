@@ -16,7 +16,7 @@ import BertPasses
 import BertRuntime
 import Foundation
 import XCTest
-@testable import BertExport
+@testable import BertONNX
 
 final class ONNXParityFixtureTests: XCTestCase {
     /// Bumped when the fixture layout changes, so a pytest never reads a stale layout.

@@ -5,7 +5,7 @@ import Foundation
 import Glibc
 #endif
 import XCTest
-@testable import BertExport
+@testable import BertBundle
 
 /// A damaged or tampered bundle is refused with an error naming the file, never loaded and
 /// never a crash.

@@ -6,7 +6,7 @@ import BertGraph
 import BertModel
 import Foundation
 import XCTest
-@testable import BertExport
+@testable import BertONNX
 
 final class ONNXExporterTests: XCTestCase {
     private func tinyBert(gelu: String = "erf") throws -> (Graph, [String: HostTensor]) {

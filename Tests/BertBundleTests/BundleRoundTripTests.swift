@@ -1,9 +1,10 @@
 import BertGraph
 import BertModel
+import BertONNX
 import BertRuntime
 import Foundation
 import XCTest
-@testable import BertExport
+@testable import BertBundle
 
 /// Writing and reloading bundles: the reloaded bundle's logits are bitwise identical to the
 /// in-memory model's (tolerance 0) on 40 MRPC dev pairs, the manifest says what DESIGN.md
@@ -162,6 +163,11 @@ struct BundleFixture {
         .deletingLastPathComponent().deletingLastPathComponent()
     static let data = root.deletingLastPathComponent().appendingPathComponent("shared/data")
     static let vocabulary = data.appendingPathComponent("vocab-bert-base-uncased.txt")
+    /// The repository's ONNX Runtime runner: the project venv's Python (or `$BERTC_PYTHON`).
+    static let onnxRuntime = ONNXRuntimeRunner(
+        python: ProcessInfo.processInfo.environment["BERTC_PYTHON"].map { URL(fileURLWithPath: $0) }
+            ?? root.appendingPathComponent(".venv/bin/python"),
+        script: root.appendingPathComponent("tools/ort_run.py"))
 
     let modelDirectory: URL
     let predictor: Predictor

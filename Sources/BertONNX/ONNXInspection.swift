@@ -35,9 +35,9 @@ public struct ONNXInspection: Codable, Equatable, Sendable {
     /// Checks the file with libonnx and reads its summary.
     /// - Throws: `ONNXRuntimeRunError.badModel` naming the file.
     public init(url: URL) throws {
-        try ONNXRuntimeRunner.checkModel(url)
+        let data = try ONNXRuntimeRunner.checkModel(url)
         let model: Onnx_ModelProto
-        do { model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: url)) } catch {
+        do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
             throw ONNXRuntimeRunError.badModel(file: url.path, reason: "it cannot be parsed (\(error))")
         }
         path = url.path
