@@ -44,7 +44,7 @@ let package = Package(
             "BertGraph", "BertPasses", "BertRuntime", "BertText", "BertModel", "BertTraining", "BertONNX", "BertBundle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses"]),
+        .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
         .testTarget(name: "BertTextTests", dependencies: ["BertText"]),
         .testTarget(name: "BertRuntimeTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
         .testTarget(name: "BertTrainingTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertTraining"]),

@@ -120,7 +120,8 @@ public final class BundleModel {
         guard graph.type(of: logits) == expected else {
             throw bad("logits is \(graph.type(of: logits)), expected \(expected) for \(labelCount) labels")
         }
-        if let training = graph.outputs.first(where: { $0.name == "loss" || $0.name.hasPrefix("grad:") }) {
+        let trainingOutput = graph.outputs.first { $0.name == GraphNames.loss || $0.name.hasPrefix(GraphNames.gradientPrefix) }
+        if let training = trainingOutput {
             throw bad("output \(training.name) belongs to a training graph, not an inference graph")
         }
         for (i, node) in graph.nodes.enumerated() {

@@ -12,6 +12,7 @@
 // tools/tests/test_onnx_fusion.py).
 
 import BertGraph
+import BertRuntime
 import Foundation
 
 /// Options of an ONNX export.

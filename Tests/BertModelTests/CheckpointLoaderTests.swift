@@ -3,6 +3,7 @@
 
 import BertGraph
 @testable import BertModel
+import BertRuntime
 import Foundation
 import XCTest
 

@@ -4,6 +4,7 @@
 
 import BertGraph
 import BertModel
+import BertRuntime
 import Foundation
 import XCTest
 @testable import BertONNX

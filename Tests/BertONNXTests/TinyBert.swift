@@ -3,6 +3,7 @@
 // weights. It stands in for BertModel's builder in the export tests.
 
 import BertGraph
+import BertRuntime
 import Foundation
 
 struct TinyBertConfig: Codable {

@@ -6,6 +6,7 @@
 // full disk never leaves a half-written checkpoint under the real name.
 
 import BertGraph
+import BertRuntime
 import BertText
 import Foundation
 #if canImport(Glibc)
