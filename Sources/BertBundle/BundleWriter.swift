@@ -41,7 +41,7 @@ public enum BundleWriter {
     public static let weightsFile = "weights.safetensors"
     public static let vocabularyFile = "vocab.txt"
     /// `created_by` of every manifest.
-    public static let producer = "bertc"
+    public static let producer = BertcVersion.name
 
     /// Writes `predictor` as a bundle at `destination`.
     /// - Parameters:

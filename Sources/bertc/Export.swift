@@ -37,8 +37,7 @@ struct Export: ParsableCommand {
     @Option(help: "Sample pairs for the check: a TSV with sentence1/sentence2 columns (default: built-in pairs).")
     var input: String?
 
-    @Flag(help: "Print one JSON object on stdout instead of text.")
-    var json = false
+    @OptionGroup var output: ReportOptions
 
     func validate() throws {
         if let maxSeqLength, maxSeqLength < 3 {
@@ -52,7 +51,7 @@ struct Export: ParsableCommand {
         let report = try ModelExport.run(model: model, format: format, destination: URL(fileURLWithPath: out),
                                          maxSeqLength: maxSeqLength, overwrite: overwrite, pairs: samples,
                                          onnxRuntime: ONNXRuntimeLocation.runner(), progress: note)
-        if json {
+        if output.json {
             try printJSON(report)
         } else {
             print("exported \(report.format.rawValue) to \(report.path): \(report.files.count) files, \(report.bytes) bytes")

@@ -32,8 +32,7 @@ struct Tokenize: ParsableCommand {
     @Argument(help: "A text, or two texts for a pair (instead of --input).")
     var texts: [String] = []
 
-    @Flag(help: "Print one JSON object instead of text.")
-    var json = false
+    @OptionGroup var output: ReportOptions
 
     @Option(help: .hidden)
     var bench: Int?
@@ -56,14 +55,14 @@ struct Tokenize: ParsableCommand {
             let packer = try InputPacker(specialTokens: tokenizer.vocabulary.specialTokens,
                                          sequenceLength: seqLen, truncation: truncation)
             let rows = pairs.map { packer.pack(tokenizer.encode($0.a), $0.b.map(tokenizer.encode)) }
-            print(json ? Self.json(rows) : Self.text(rows))
+            print(output.json ? Self.json(rows) : Self.text(rows))
         } else {
             let encoded = pairs.map { pair -> [Int32] in
                 var ids = tokenizer.encode(pair.a)
                 if let b = pair.b { ids += tokenizer.encode(b) }
                 return ids
             }
-            print(json ? Self.json(encoded, vocabulary: tokenizer.vocabulary)
+            print(output.json ? Self.json(encoded, vocabulary: tokenizer.vocabulary)
                        : Self.text(encoded, vocabulary: tokenizer.vocabulary))
         }
     }

@@ -33,8 +33,7 @@ struct Verify: ParsableCommand {
     @Option(help: "Sample pairs: a TSV with sentence1/sentence2 columns.")
     var input: String?
 
-    @Flag(help: "Print one JSON object on stdout instead of text.")
-    var json = false
+    @OptionGroup var output: ReportOptions
 
     func run() throws {
         let pairs = try SamplePairs.resolve(input: input, limit: .max)
@@ -43,12 +42,12 @@ struct Verify: ParsableCommand {
             report = try BundleVerification.run(bundle: URL(fileURLWithPath: bundle), model: model,
                                                 onnx: onnx.map { URL(fileURLWithPath: $0) }, pairs: pairs,
                                                 onnxRuntime: ONNXRuntimeLocation.runner())
-        } catch let error as BundleError where json {
+        } catch let error as BundleError where output.json {
             // A refused bundle is a verification result too: still one JSON object on stdout.
             try printJSON(RefusedBundle(bundle: bundle, passed: false, error: error.description))
             throw error
         }
-        if json {
+        if output.json {
             try printJSON(report)
         } else {
             print("\(report.bundle): \(report.files.count) files verified (size and sha256)")
