@@ -134,12 +134,7 @@ public enum BundleWriter {
     /// Writes `data` and flushes it to disk, so the rename that publishes the bundle never
     /// publishes files whose bytes are still only in the page cache.
     private static func write(_ data: Data, to url: URL) throws {
-        do {
-            try data.write(to: url)
-            let handle = try FileHandle(forUpdating: url)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
+        do { try FileAccess.writeFlushed(data, to: url) } catch {
             throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error))
         }
     }

@@ -6,7 +6,7 @@
 // "is a directory", "no such file or directory", "permission denied", ... Reads check first
 // that the path is a regular file (a FIFO would block forever, a device never end) no larger
 // than a limit, so that a hostile path fails with a message instead of a hang or an
-// allocation abort.
+// allocation abort. Files that bertc publishes by renaming are written with `writeFlushed`.
 
 import Foundation
 
@@ -22,7 +22,7 @@ public struct FileAccessError: Error, Equatable, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// Checked whole-file reads and plain-words descriptions of file errors.
+/// Checked whole-file reads, flushed writes and plain-words descriptions of file errors.
 public enum FileAccess {
     /// Reads the regular file at `path` (symbolic links are followed).
     /// - Parameters:
@@ -42,6 +42,16 @@ public enum FileAccess {
         } catch {
             throw FileAccessError(reason: reason(for: error))
         }
+    }
+
+    /// Writes `data` to `url` and flushes it to disk (fsync), so that a rename that publishes
+    /// the file never publishes bytes that are still only in the page cache.
+    /// - Throws: Foundation's error (`reason(for:)` words it).
+    public static func writeFlushed(_ data: Data, to url: URL) throws {
+        try data.write(to: url)
+        let handle = try FileHandle(forUpdating: url)
+        try handle.synchronize()
+        try handle.close()
     }
 
     /// The size of the regular file at `path`, following symbolic links.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BertGraph
 import BertText
 import Foundation
 
@@ -105,7 +106,9 @@ struct Tokenize: ParsableCommand {
     }
 
     private static func json(_ encoded: [[Int32]], vocabulary: Vocabulary) -> String {
-        let tokens = encoded.map { row in "[" + row.map { jsonString(vocabulary.tokens[Int($0)]) }.joined(separator: ",") + "]" }
+        let tokens = encoded.map { row in
+            "[" + row.map { QuotedString.quote(vocabulary.tokens[Int($0)], json: true) }.joined(separator: ",") + "]"
+        }
         let ids = encoded.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
         return "{\"tokens\": [\(tokens.joined(separator: ","))], \"ids\": [\(ids.joined(separator: ","))]}"
     }
@@ -123,26 +126,5 @@ struct Tokenize: ParsableCommand {
             "input \(index + 1)\n  tokens: \(ids.map { vocabulary.tokens[Int($0)] }.joined(separator: " "))\n"
                 + "  ids:    \(ids.map(String.init).joined(separator: " "))"
         }.joined(separator: "\n")
-    }
-
-    /// `text` as a JSON string literal.
-    private static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
