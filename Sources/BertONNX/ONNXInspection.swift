@@ -3,15 +3,12 @@
 // (`ONNXRuntimeRunner.checkModel`), so a file that is not an ONNX model is one plain error
 // naming it.
 
+import BertModel
 import Foundation
 
 /// The summary of an ONNX model file.
 public struct ONNXInspection: Codable, Equatable, Sendable {
-    public struct Tensor: Codable, Equatable, Sendable {
-        public var name: String
-        public var dtype: String
-        public var shape: [Int]
-    }
+    public typealias Tensor = TensorListing
 
     public var path: String
     public var irVersion: Int
