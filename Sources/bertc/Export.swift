@@ -19,24 +19,14 @@ struct Export: ParsableCommand {
             export is complete and checked (a bundle replaces only a bundle or an empty directory).
             """)
 
-    @Option(help: "Export format: onnx or bundle.")
-    var format: ExportFormat
-
-    @Option(help: "The model directory or training run directory to export.")
-    var model: String
-
-    @Option(help: "The bundle directory or .onnx file to write.")
-    var out: String
-
-    @Flag(help: "Replace an existing --out (atomically, once the new export is checked).")
-    var overwrite = false
-
+    @Option(help: "Export format: onnx or bundle.") var format: ExportFormat
+    @Option(help: "The model directory or training run directory to export.") var model: String
+    @Option(help: "The bundle directory or .onnx file to write.") var out: String
+    @Flag(help: "Replace an existing --out (atomically, once the new export is checked).") var overwrite = false
     @Option(help: "The longest packed sentence pair, in tokens (default: 128, or the model's max_position_embeddings when smaller).")
     var maxSeqLength: Int?
-
     @Option(help: "Sample pairs for the check: a TSV with sentence1/sentence2 columns (default: built-in pairs).")
     var input: String?
-
     @OptionGroup var output: ReportOptions
 
     func validate() throws {

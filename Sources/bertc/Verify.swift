@@ -21,18 +21,10 @@ struct Verify: ParsableCommand {
             Exits non-zero when a check fails.
             """)
 
-    @Option(help: "The bundle directory.")
-    var bundle: String
-
-    @Option(help: "An ONNX export of the same model to compare with.")
-    var onnx: String?
-
-    @Option(help: "The model or run directory the bundle was exported from.")
-    var model: String?
-
-    @Option(help: "Sample pairs: a TSV with sentence1/sentence2 columns.")
-    var input: String?
-
+    @Option(help: "The bundle directory.") var bundle: String
+    @Option(help: "An ONNX export of the same model to compare with.") var onnx: String?
+    @Option(help: "The model or run directory the bundle was exported from.") var model: String?
+    @Option(help: "Sample pairs: a TSV with sentence1/sentence2 columns.") var input: String?
     @OptionGroup var output: ReportOptions
 
     func run() throws {
