@@ -1,6 +1,7 @@
 import BertGraph
 import BertModel
 import BertONNX
+import BertTestSupport
 import Foundation
 import XCTest
 @testable import BertBundle
@@ -157,7 +158,7 @@ final class BundleCommandTests: XCTestCase {
     /// The pretrained MiniLM-L6 (no fine-tuned head: the head is initialised from seed 0 the
     /// same way on both sides) through a bundle on a handful of pairs.
     func testPretrainedMiniLMBundleIsBitwiseIdentical() throws {
-        let model = try Self.pretrainedModel()
+        let model = try TestPaths.pretrainedModel()
         let directory = try ModelDirectory.open(model.path)
         let (predictor, _) = try Predictor.load(directory)
         let bundle = try BundleFixture.temporaryDirectory(self).appendingPathComponent("minilm")
@@ -169,17 +170,5 @@ final class BundleCommandTests: XCTestCase {
 
         let verification = try BundleVerification.run(bundle: bundle, model: model.path, pairs: (pairs, "MRPC dev"))
         XCTAssertTrue(verification.passed)
-    }
-
-    /// The MiniLM-L6 that `tools/setup.sh model` installs; fails the test when absent.
-    static func pretrainedModel() throws -> URL {
-        let cache = ProcessInfo.processInfo.environment["BERTC_MODEL_CACHE"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/bertc/models")
-        let directory = cache.appendingPathComponent("minilm-l6")
-        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) else {
-            XCTFail("the pretrained model is missing at \(directory.path): run tools/setup.sh model")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return directory
     }
 }

@@ -2,6 +2,7 @@ import BertGraph
 import BertModel
 import BertONNX
 import BertRuntime
+import BertTestSupport
 import Foundation
 import XCTest
 @testable import BertBundle
@@ -159,8 +160,7 @@ final class BundleRoundTripTests: XCTestCase {
 /// saved as a model directory with the bert-base-uncased vocabulary and MRPC label names,
 /// and loaded as a `Predictor`.
 struct BundleFixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let root = TestPaths.root
     static let data = root.deletingLastPathComponent().appendingPathComponent("shared/data")
     static let vocabulary = data.appendingPathComponent("vocab-bert-base-uncased.txt")
     /// The repository's ONNX Runtime runner: the project venv's Python (or `$BERTC_PYTHON`).

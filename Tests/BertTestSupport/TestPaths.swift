@@ -1,24 +1,43 @@
-import Foundation
-import XCTest
+// Where the tests find the repository, its golden files and the pretrained model (a module of
+// its own so that every test target spells these paths once).
 
-/// Where tests find the repository, the shared data and the pretrained model.
-enum TestPaths {
+import Foundation
+
+public enum TestPaths {
     /// The repository root (two levels above this file's folder).
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    static func golden(_ path: String) -> URL { root.appendingPathComponent("golden/\(path)") }
+    public static func golden(_ path: String) -> URL { root.appendingPathComponent("golden/\(path)") }
 
-    /// The pretrained MiniLM-L6 that `tools/setup.sh model` installs; fails the test when absent.
-    static func pretrainedModel() throws -> URL {
-        let cache = ProcessInfo.processInfo.environment["BERTC_MODEL_CACHE"]
-            .map { URL(fileURLWithPath: $0) }
+    /// Where `tools/setup.sh model` installs the pretrained MiniLM-L6:
+    /// `$BERTC_MODEL_CACHE/minilm-l6`, by default under `~/.cache/bertc/models`.
+    public static var pretrainedModelDirectory: URL {
+        let cache = ProcessInfo.processInfo.environment["BERTC_MODEL_CACHE"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/bertc/models")
-        let dir = cache.appendingPathComponent("minilm-l6")
-        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("model.safetensors").path) else {
-            XCTFail("the pretrained model is missing at \(dir.path): run tools/setup.sh model")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return dir
+        return cache.appendingPathComponent("minilm-l6")
+    }
+
+    /// The pretrained model's directory when it is installed, else nil.
+    public static var installedPretrainedModel: URL? {
+        let directory = pretrainedModelDirectory
+        let weights = directory.appendingPathComponent("model.safetensors")
+        return FileManager.default.fileExists(atPath: weights.path) ? directory : nil
+    }
+
+    /// The pretrained model's directory.
+    /// - Throws: `MissingPretrainedModel` when it is not installed, which fails the test.
+    public static func pretrainedModel() throws -> URL {
+        guard let directory = installedPretrainedModel else { throw MissingPretrainedModel() }
+        return directory
+    }
+}
+
+/// The pretrained model is not installed where the tests look for it.
+public struct MissingPretrainedModel: Error, CustomStringConvertible {
+    public init() {}
+
+    public var description: String {
+        "the pretrained model is missing at \(TestPaths.pretrainedModelDirectory.path): run tools/setup.sh model"
     }
 }
