@@ -44,9 +44,12 @@ let package = Package(
             "BertGraph", "BertPasses", "BertRuntime", "BertText", "BertModel", "BertTraining", "BertONNX", "BertBundle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // What the test targets share: the repository's paths and the pretrained model's.
-        .target(name: "BertTestSupport", path: "Tests/BertTestSupport"),
-        .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
+        // What the test targets share: graphs (every op, random graphs, a tiny BERT built by
+        // hand) and the paths of the repository and the pretrained model.
+        .target(name: "BertTestSupport", dependencies: ["BertGraph", "BertRuntime"], path: "Tests/BertTestSupport"),
+        .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertTestSupport"]),
+        // One file per pass: IR text before, the expected IR text after.
+        .testTarget(name: "BertPassesTests", dependencies: ["BertGraph", "BertPasses", "BertTestSupport"]),
         .testTarget(name: "BertTextTests", dependencies: ["BertText"]),
         .testTarget(name: "BertRuntimeTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
         .testTarget(name: "BertTrainingTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertTraining"]),

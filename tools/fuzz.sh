@@ -8,6 +8,8 @@
 #   tools/fuzz.sh --runs 10000000        every target for ten million inputs
 #   tools/fuzz.sh --target graph ...     only the named target (repeat the option for more)
 #   tools/fuzz.sh --build-only           build, run nothing
+#   tools/fuzz.sh --no-build ...         run the targets as last built (a long run that must not
+#                                        pick up a half-edited tree)
 #   tools/fuzz.sh --list                 the target names
 #
 # A target stops at its first crash, hang (an input taking over --timeout seconds, default 10),
@@ -22,7 +24,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 targets_all=(safetensors tf-checkpoint graph manifest vocabulary tsv config)
-seconds=10 runs="" timeout=10 build_only=0 targets=()
+seconds=10 runs="" timeout=10 build_only=0 no_build=0 targets=()
 usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
         --timeout) timeout=${2:?}; shift 2 ;;
         --target) targets+=("${2:?}"); shift 2 ;;
         --build-only) build_only=1; shift ;;
+        --no-build) no_build=1; shift ;;
         --list) printf '%s\n' "${targets_all[@]}"; exit 0 ;;
         -h|--help) usage ;;
         *) echo "fuzz: unknown option $1" >&2; usage ;;
@@ -52,8 +55,10 @@ done
 scratch="$root/.build-fuzz"
 build=(swift build -c release --package-path "$root/fuzz" --scratch-path "$scratch" --sanitize fuzzer
        -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing --disable-build-manifest-caching)
-echo "fuzz: building the fuzz targets with -sanitize=fuzzer,address in .build-fuzz" >&2
-"${build[@]}" >&2
+if [ "$no_build" -eq 0 ]; then
+    echo "fuzz: building the fuzz targets with -sanitize=fuzzer,address in .build-fuzz" >&2
+    "${build[@]}" >&2
+fi
 bin=$("${build[@]}" --show-bin-path)
 [ "$build_only" -eq 0 ] || exit 0
 

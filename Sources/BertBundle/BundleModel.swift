@@ -135,13 +135,9 @@ public final class BundleModel {
                 }
             }
         }
-        // The compiler's fusions (a fused graph stays as it is), verified again: the kernels run
-        // the fused graph and trust what the verifier checks.
-        do {
-            let fused = try EliminateDeadCode().run(FuseOps().run(graph))
-            try GraphVerifier.verify(fused, after: "FuseOps")
-            return fused
-        } catch { throw bad("\(error)") }
+        // The compiler's fusions (a fused graph stays as it is), verified after each pass: the
+        // kernels run the fused graph and trust what the verifier checks.
+        do { return try Pipeline.bundle.run(graph, verify: true) } catch { throw bad("\(error)") }
     }
 
     /// The manifest's config must describe the graph: the parameters the compiler's inference

@@ -153,8 +153,7 @@ public enum ModelExport {
         var weights: [String: HostTensor] = [:]
         for name in predictor.parameters.names { weights[name] = predictor.parameters.tensor(name)! }
         // ONNX gets the unfused graph: standard ops in the patterns ONNX Runtime's optimizer fuses.
-        let graph = try ModelCompiler.graph(predictor.config, head: .classification(labels: predictor.labels.count),
-                                            mode: .infer, fuse: false)
+        let graph = try ModelCompiler.exportGraph(predictor.config, head: .classification(labels: predictor.labels.count))
         let summary = try ONNXExporter().write(graph: graph, weights: weights, to: staged)
         progress("wrote \(summary.modelBytes) bytes of ONNX, validated by libonnx; reading it back")
         let side = summary.externalDataPath.map { URL(fileURLWithPath: $0) }

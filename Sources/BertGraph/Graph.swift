@@ -138,13 +138,4 @@ public struct Graph: Hashable, Sendable {
     public mutating func addOutput(_ name: String, _ value: ValueID) {
         outputs.append(GraphOutput(name: name, value: value))
     }
-
-    /// A fresh value name with `prefix` not yet used in the graph.
-    public func uniqueName(_ prefix: String) -> String {
-        let used = Set(values.map(\.name))
-        if !used.contains(prefix) { return prefix }
-        var k = 1
-        while used.contains("\(prefix)_\(k)") { k += 1 }
-        return "\(prefix)_\(k)"
-    }
 }

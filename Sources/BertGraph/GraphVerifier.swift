@@ -7,15 +7,15 @@
 public enum GraphVerifier {
     public static func verify(_ g: Graph, after pass: String = "build") throws {
         func fail(_ m: String) -> GraphError { .malformed("after \(pass): \(m)") }
-        var defined = [Bool](repeating: false, count: g.values.count)
+        var declared = [Bool](repeating: false, count: g.values.count)
         for (ids, role) in [(g.inputs, ValueRole.input), (g.parameters, .parameter)] {
             for v in ids {
                 guard v >= 0, v < g.values.count else { throw fail("input or parameter id \(v) out of range") }
-                guard !defined[v] else { throw fail("value \(g.values[v].name) is declared twice") }
+                guard !declared[v] else { throw fail("value \(g.values[v].name) is declared twice") }
                 guard g.values[v].role == role else {
                     throw fail("value \(g.values[v].name) is listed as a \(role.rawValue) but has role \(g.values[v].role.rawValue)")
                 }
-                defined[v] = true
+                declared[v] = true
             }
         }
         for v in g.parameters {
@@ -29,19 +29,10 @@ public enum GraphVerifier {
             guard names.insert(v.name).inserted else { throw fail("value name \(v.name) is used twice") }
             if let problem = v.type.shape.sizeProblem { throw fail("value \(v.name): \(problem)") }
         }
-        for (i, n) in g.nodes.enumerated() {
-            let node = n.outputs.first.flatMap { $0 >= 0 && $0 < g.values.count ? g.values[$0].name : nil } ?? "#\(i)"
-            for v in n.inputs {
-                guard v >= 0, v < g.values.count, defined[v] else {
-                    throw fail("node \(node) (\(n.op.name)) reads value \(v) before it is defined")
-                }
-            }
-            let expected = try n.op.outputTypes(n.inputs.map { g.values[$0].type }, node: node)
-            guard expected.count == n.outputs.count else {
-                throw fail("node \(node) (\(n.op.name)) has \(n.outputs.count) outputs, its rule gives \(expected.count)")
-            }
-            for (o, t) in zip(n.outputs, expected) {
-                guard o >= 0, o < g.values.count, !defined[o] else { throw fail("node \(node) redefines value \(o)") }
+        var walked = g
+        let defined = try walked.applyShapeRules(context: "after \(pass)") { g, i, types in
+            let n = g.nodes[i], node = g.nodeName(i)
+            for (o, t) in zip(n.outputs, types) {
                 guard g.values[o].role == .intermediate else {
                     throw fail("node \(node) (\(n.op.name)) writes \(g.values[o].name), which has role \(g.values[o].role.rawValue)")
                 }
@@ -49,7 +40,6 @@ public enum GraphVerifier {
                     throw GraphError.shapeMismatch(node: node, op: n.op.name,
                                                    detail: "output has type \(g.values[o].type), rule gives \(t)")
                 }
-                defined[o] = true
             }
         }
         for out in g.outputs {

@@ -14,7 +14,7 @@ public enum DType: String, Hashable, Sendable, CaseIterable {
     }
 }
 
-/// One dimension: a number, or a name (`batch`, `seq`) bound when a graph is specialised.
+/// One dimension: a number, or a name (`batch`, `seq`) bound when a graph is planned and run.
 public enum Dim: Hashable, Sendable, CustomStringConvertible {
     case fixed(Int)
     case symbol(String)
@@ -69,11 +69,6 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
             out.append(n)
         }
         return out
-    }
-
-    /// The same shape with every bound symbol replaced by its number.
-    public func specialised(_ bindings: [String: Int]) -> Shape {
-        Shape(dims.map { d in d.resolve(bindings).map(Dim.fixed) ?? d })
     }
 
     /// True when `suffix` equals the trailing dims of this shape.

@@ -10,6 +10,24 @@ public enum CompileMode: String, Codable, Sendable, CaseIterable {
     case eval
     /// Forward with dropout, loss, and the backward pass: `grad:<parameter>` outputs.
     case train
+
+    /// The builder's options for this mode's forward graph.
+    public var graphOptions: GraphOptions {
+        switch self {
+        case .infer: return .inference
+        case .eval: return .evaluation
+        case .train: return .training
+        }
+    }
+
+    /// The passes this mode's graph goes through.
+    public var pipeline: Pipeline {
+        switch self {
+        case .infer: return .inference
+        case .eval: return .evaluation
+        case .train: return .training
+        }
+    }
 }
 
 /// What compiling a graph for one shape gave: the numbers `bertc compile --json` reports.
@@ -30,49 +48,43 @@ public struct CompileReport: Codable, Sendable {
     public var fusedOps: [String: Int]
 }
 
-/// The compiler's front door: builds a model's graph, runs the pass pipeline, plans memory.
-/// Training, evaluation, prediction, benchmarks and exports all get their graphs here, so
-/// every one of them runs the same passes.
+/// The compiler's front door: builds a model's graph and runs its named pipeline
+/// (`Pipeline.inference`, `.evaluation`, `.training`, `.export`), plans memory. Training,
+/// evaluation, prediction, benchmarks and exports all get their graphs here, so every one of
+/// them runs the same passes.
 public enum ModelCompiler {
-    /// The passes for `mode`, in order.
-    /// - Parameter fuse: run `FuseOps` (the runtime's fused kernels); exports pass false,
-    ///   since fused ops have no ONNX form.
-    public static func pipeline(_ mode: CompileMode, fuse: Bool = true) -> Pipeline {
-        let fusion: [any GraphPass] = fuse ? [FuseOps()] : []
-        switch mode {
-        case .infer, .eval: return Pipeline([InferShapes()] + fusion + [EliminateDeadCode()])
-        case .train: return Pipeline([InferShapes(), Differentiate()] + fusion + [Rematerialize(), EliminateDeadCode()])
-        }
-    }
-
     /// The memory plan of `graph` for one set of bindings: the planner every compiled graph uses.
     public static func plan(_ graph: Graph, _ bindings: [String: Int]) throws -> MemoryPlan {
         try PlanMemory().run(graph, bindings: bindings)
     }
 
-    /// The graph for `mode` with symbolic `batch` and `seq`.
-    /// - Parameter fuse: false gives the unfused graph (ONNX export, fusion tests).
+    /// The model's graph built with `options`, run through `pipeline`.
+    public static func graph(_ config: BertConfig, head: TaskHead, options: GraphOptions,
+                             pipeline: Pipeline) throws -> Graph {
+        try pipeline.run(BertBuilder.build(config, head: head, options: options))
+    }
+
+    /// The graph for `mode` with symbolic `batch` and `seq`, through the mode's pipeline.
     /// - Parameter packedTokens: the encoder's dense layers run on the real tokens only
     ///   (`GraphOptions.packedTokens`): the graph gains a `tokens` dim and two inputs.
-    public static func graph(_ config: BertConfig, head: TaskHead, mode: CompileMode, fuse: Bool = true,
+    public static func graph(_ config: BertConfig, head: TaskHead, mode: CompileMode,
                              packedTokens: Bool = false) throws -> Graph {
-        var options: GraphOptions
-        switch mode {
-        case .infer: options = .inference
-        case .eval: options = .evaluation
-        case .train: options = .training
-        }
+        var options = mode.graphOptions
         options.packedTokens = packedTokens
-        return try pipeline(mode, fuse: fuse).run(BertBuilder.build(config, head: head, options: options))
+        return try graph(config, head: head, options: options, pipeline: mode.pipeline)
+    }
+
+    /// The unfused inference graph (`Pipeline.export`): the graph ONNX export writes.
+    public static func exportGraph(_ config: BertConfig, head: TaskHead) throws -> Graph {
+        try graph(config, head: head, options: .inference, pipeline: .export)
     }
 
     /// Compiles for one shape and reports.
     /// - Parameter packedRows: the `tokens` dim of a graph with packed tokens; nil: padded.
     public static func compile(_ config: BertConfig, head: TaskHead, mode: CompileMode,
-                               batch: Int, seq: Int, fuse: Bool = true,
-                               packedRows: Int? = nil) throws -> (graph: Graph, plan: MemoryPlan, report: CompileReport) {
+                               batch: Int, seq: Int, packedRows: Int? = nil) throws -> (graph: Graph, plan: MemoryPlan, report: CompileReport) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let g = try graph(config, head: head, mode: mode, fuse: fuse, packedTokens: packedRows != nil)
+        let g = try graph(config, head: head, mode: mode, packedTokens: packedRows != nil)
         var bindings = ["batch": batch, "seq": seq]
         bindings["tokens"] = packedRows
         let memory = try plan(g, bindings)

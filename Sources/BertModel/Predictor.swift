@@ -46,12 +46,11 @@ public final class Predictor {
     public static func load(_ model: ModelDirectory, fallbackLabels: [String] = ["0", "1"], maxLength: Int = 128,
                             seed: UInt64 = 0) throws -> (Predictor, LoadReport) {
         let labels = model.labels ?? fallbackLabels
-        let graph = try ModelCompiler.graph(model.config, head: .classification(labels: labels.count), mode: .infer)
-        let parameters = try ParameterStore.matching(graph)
-        let report = try model.loadParameters(into: parameters, seed: seed)
+        let loaded = try model.load(head: .classification(labels: labels.count), seed: seed)
         let tokenizer = try BertTokenizer(vocabularyFile: model.vocabURL.path, lowercase: model.lowercase)
         let encoder = try ExampleEncoder(tokenizer: tokenizer, maxLength: min(maxLength, model.config.maxPositionEmbeddings))
-        return (Predictor(config: model.config, graph: graph, parameters: parameters, labels: labels, encoder: encoder), report)
+        return (Predictor(config: model.config, graph: loaded.graph, parameters: loaded.parameters, labels: labels,
+                          encoder: encoder), loaded.report)
     }
 
     /// Predicts sentence pairs (`second` nil for single sentences), in input order.

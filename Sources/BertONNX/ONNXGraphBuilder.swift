@@ -1,6 +1,7 @@
 // The ONNX graph under construction: nodes, initializers and tensor names. The op mapping
 // (Op+ONNX.swift) talks to this type only, never to the protobuf messages directly.
 
+import BertGraph
 import Foundation
 
 /// Accumulates one ONNX graph: nodes in topological order, initializers (parameters and the
@@ -8,23 +9,14 @@ import Foundation
 struct ONNXGraphBuilder {
     private(set) var nodes: [Onnx_NodeProto] = []
     private(set) var initializers: [Onnx_TensorProto] = []
-    private var usedNames: Set<String> = []
+    private var names = UniqueNames(taken: [])
     /// Constants already emitted, by a key of their type and contents, so each is stored once.
     private var constants: [String: String] = [:]
 
     // MARK: - Names
 
     /// `base`, or `base_1`, `base_2`, ... when taken; the returned name is reserved.
-    mutating func uniqueName(_ base: String) -> String {
-        var name = base
-        var k = 1
-        while usedNames.contains(name) {
-            name = "\(base)_\(k)"
-            k += 1
-        }
-        usedNames.insert(name)
-        return name
-    }
+    mutating func uniqueName(_ base: String) -> String { names.claim(base) }
 
     // MARK: - Nodes
 

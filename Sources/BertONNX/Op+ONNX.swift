@@ -136,7 +136,7 @@ extension Op {
             throw unsupported("packed-token op: graphs built with packed tokens are for training; export the padded graph")
 
         case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum, .attention:
-            throw unsupported("fused op: not exportable; export uses the unfused graph (ModelCompiler.graph(fuse: false))")
+            throw unsupported("fused op: not exportable; export uses the unfused graph (Pipeline.export)")
         }
     }
 }

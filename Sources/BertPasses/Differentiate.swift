@@ -55,29 +55,20 @@ public enum DifferentiationError: Error, CustomStringConvertible, Equatable {
 /// that every backward value gets a readable, unique name.
 struct GradientEmitter {
     private(set) var graph: Graph
-    private var usedNames: Set<String>
+    private var names: UniqueNames
     /// The forward node whose gradient is being emitted (names and errors).
     var scope = ""
 
     init(_ graph: Graph) {
         self.graph = graph
-        usedNames = Set(graph.values.map(\.name))
+        names = UniqueNames(taken: graph.values.map(\.name))
     }
 
     func type(_ v: ValueID) -> TensorType { graph.type(of: v) }
 
-    /// A name `base`, or `base_1`, `base_2` ... when taken.
-    private mutating func fresh(_ base: String) -> String {
-        var name = base
-        var k = 1
-        while usedNames.contains(name) { name = "\(base)_\(k)"; k += 1 }
-        usedNames.insert(name)
-        return name
-    }
-
     /// Appends `op(inputs)` named `grad/<scope>/<hint>` and returns all its outputs.
     mutating func emitAll(_ op: Op, _ inputs: [ValueID], _ hint: String) throws -> [ValueID] {
-        try graph.apply(op, inputs, name: fresh("grad/\(scope)/\(hint)"))
+        try graph.apply(op, inputs, name: names.claim("grad/\(scope)/\(hint)"))
     }
 
     /// Appends a single-output `op(inputs)` and returns its output.
@@ -87,7 +78,7 @@ struct GradientEmitter {
 
     /// Appends a node with an exact name (seeds, sums, zero gradients).
     mutating func emitNamed(_ op: Op, _ inputs: [ValueID], _ name: String) throws -> ValueID {
-        try graph.apply1(op, inputs, name: fresh(name))
+        try graph.apply1(op, inputs, name: names.claim(name))
     }
 
     /// `g` (of the broadcast result's shape) summed over the leading dims that `operand` was
@@ -137,35 +128,6 @@ public struct Differentiate: GraphPass {
             for i in n.inputs { toLoss[i] = true }
         }
         return g.values.indices.map { fromParameter[$0] && toLoss[$0] && g.values[$0].type.dtype == .float32 }
-    }
-
-    // MARK: - Stage 6: pruning
-
-    /// `g` without the backward nodes (index >= `firstBackwardNode`) whose outputs nobody
-    /// reads, and without their values; forward values keep their ids.
-    private func pruned(_ g: Graph, firstBackwardNode: Int, firstBackwardValue: Int) -> Graph {
-        var live = [Bool](repeating: false, count: g.values.count)
-        for o in g.outputs { live[o.value] = true }
-        var keep = [Bool](repeating: false, count: g.nodes.count)
-        for i in g.nodes.indices.reversed() {
-            let n = g.nodes[i]
-            guard i < firstBackwardNode || n.outputs.contains(where: { live[$0] }) else { continue }
-            keep[i] = true
-            for v in n.inputs { live[v] = true }
-        }
-        var out = g
-        out.values = Array(g.values[..<firstBackwardValue])
-        out.nodes = []
-        var newID = Array(0..<firstBackwardValue) + [Int](repeating: -1, count: g.values.count - firstBackwardValue)
-        for (i, n) in g.nodes.enumerated() where keep[i] {
-            for o in n.outputs where o >= firstBackwardValue {
-                newID[o] = out.values.count
-                out.values.append(g.values[o])
-            }
-            out.nodes.append(Node(op: n.op, inputs: n.inputs.map { newID[$0] }, outputs: n.outputs.map { newID[$0] }))
-        }
-        out.outputs = g.outputs.map { GraphOutput(name: $0.name, value: newID[$0.value]) }
-        return out
     }
 
     // MARK: - Entry point
@@ -219,7 +181,7 @@ public struct Differentiate: GraphPass {
             e.addOutput(GraphNames.gradient(of: name), dp)
         }
 
-        // Stage 6.
-        return pruned(e.graph, firstBackwardNode: forwardNodes, firstBackwardValue: forwardValues)
+        // Stage 6: the forward graph stays as it is; backward values keep their order.
+        return e.graph.pruned(keepingNodes: { $0 < forwardNodes }, keepingValues: { $0 < forwardValues })
     }
 }

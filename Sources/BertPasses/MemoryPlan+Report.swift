@@ -1,6 +1,6 @@
 import BertGraph
 
-// A readable table of a memory plan, for `bertc compile`/`inspect` and for debugging a plan.
+// A readable table of a memory plan: what `bertc compile --print-plan` prints.
 
 extension MemoryPlan {
     /// One line per arena value, by offset: offset, bytes, live steps (`Liveness`), name and

@@ -56,11 +56,12 @@ public struct Rematerialize: GraphPass {
         // Recomputations to insert before node index i: (node, original value, copy).
         var before: [Int: [Node]] = [:]
         var rewired: [Int: [ValueID: ValueID]] = [:]
+        var names = UniqueNames(taken: graph.values.map(\.name))
         for node in graph.nodes where recomputable(node.op) && node.inputs.count == 1 && node.outputs.count == 1 {
             let (x, y) = (node.inputs[0], node.outputs[0])
             guard lastReader[y] < end, readers[y].count > 1 else { continue }
             for r in readers[y].dropFirst() where r <= lastReader[x] {
-                let copy = g.addValue(graph.values[y].type, name: g.uniqueName("\(graph.values[y].name).recomputed"),
+                let copy = g.addValue(graph.values[y].type, name: names.claim("\(graph.values[y].name).recomputed"),
                                       role: .intermediate)
                 before[r, default: []].append(Node(op: node.op, inputs: [x], outputs: [copy]))
                 rewired[r, default: [:]][y] = copy

@@ -7,11 +7,9 @@
 //
 // `multiplyAdd` fuses a * b + c into one instruction and one rounding where the build targets
 // a CPU with FMA (`tools/swift-flags.sh` defines BERTC_FMA then), which shortens every link of
-// the chain. Without BERTC_FMA it is a separate multiply and add, bit for bit what one 8-lane
-// chain computed before; a fused multiply-add on a CPU without FMA would be a library call
-// per lane.
-// Measured on AMD Zen 3 (tools/bench_ab.py, bert-tiny training): GELU 1.5x and its gradient
-// 1.3x faster with both, against one 8-lane chain without FMA.
+// the chain. Without BERTC_FMA it is a separate multiply and add, bit for bit what a single
+// 8-lane chain computes; a fused multiply-add on a CPU without FMA would be a library call
+// per lane. `tools/bench_ab.py` times the two builds against each other.
 
 typealias Float8 = SIMD8<Float>
 typealias Mask8 = SIMDMask<SIMD8<Int32>>

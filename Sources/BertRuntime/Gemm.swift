@@ -14,13 +14,13 @@ import Foundation
 //
 // The activations are not packed: the kernel broadcasts each value straight from its row,
 // six rows read in step, which touches the same cache lines a packed panel would. Packing
-// them cost a pass over a per call, and, where two threads split the columns of c (batch
-// 1), both threads packed the same rows.
+// them would cost a pass over a per call, and, where two threads split the columns of c
+// (batch 1), both threads would pack the same rows.
 //
 // Why: OpenBLAS's CBLAS packs both operands on every call. With batch-1 inputs (128 rows)
-// packing the weight is a large part of each product: `perf` put OpenBLAS's packing at 13%
-// of a MiniLM-L6 batch-1 step. On its own, unpacked, this kernel runs at OpenBLAS's speed
-// (within the noise of this machine, 0.9-1.1x by shape), so training keeps OpenBLAS.
+// packing the weight is a large part of each product, and a weight packed once costs nothing
+// per call. Without that advantage the kernel runs at about OpenBLAS's speed, so training,
+// whose weights change every step, keeps OpenBLAS.
 //
 // Each element of c is the same sequence of fused multiply-adds over the same k blocks
 // (each block summed from zero, then added to c) whichever tile, row block, column panel or

@@ -9,10 +9,8 @@
 //
 // The scores are a single-threaded, strided OpenBLAS product, as in the unfused graph; the
 // context runs on bertc's `Gemm` (v's head packed as its right operand, sk x d floats) where
-// the build has it. Measured on the three seeds' fine-tuned MRPC models against float64
-// PyTorch (`tools/float32_spread.py`), this pairing, OpenBLAS for both and `Gemm` for both
-// were equally accurate (RMS logit error 8.9e-7 to 9.2e-7 on the mean of the three), and each
-// is within ONNX Runtime's 1e-5 on one of the three; this one is on the main job's.
+// the build has it. Which library runs which product changes only the order of float sums;
+// `tools/float32_spread.py` measures the logits' distance from float64 PyTorch.
 //
 // Units are split into up to six parts per thread, claimed by whichever thread is free, each
 // part with its own scratch. A unit's arithmetic does not depend on the part or thread it

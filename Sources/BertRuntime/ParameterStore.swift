@@ -89,19 +89,6 @@ public final class ParameterStore {
         storage.update(repeating: 0, count: count)
     }
 
-    /// Copies every slot from `other`, which must have the same layout (names and shapes).
-    public func copy(from other: ParameterStore) throws {
-        dropPacked()
-        for name in names {
-            guard let theirs = other.slots[name] else { throw RuntimeError.missingParameter(name: name) }
-            let mine = slots[name]!
-            guard mine.shape == theirs.shape else {
-                throw RuntimeError.parameterShapeMismatch(name: name, expected: mine.shape, got: theirs.shape)
-            }
-            (storage + mine.range.lowerBound).update(from: other.storage + theirs.range.lowerBound, count: mine.range.count)
-        }
-    }
-
     /// The address of the first element of `name`'s slot (valid while the store lives).
     func baseAddress(_ name: String) -> UnsafeMutablePointer<Float>? {
         slots[name].map { storage + $0.range.lowerBound }

@@ -2,9 +2,9 @@
 // core, started once. A worker spins for a short while after each job before it sleeps, so
 // the next kernel's job, usually microseconds away, starts on it at once.
 //
-// Why not `DispatchQueue.concurrentPerform`: it wakes a sleeping GCD thread for each job, and
-// measured on this 2-core machine the second half of a 200 µs job started 25-30 µs late. A
-// MiniLM-L6 batch-1 inference step runs about 80 jobs in 20 ms.
+// Why not `DispatchQueue.concurrentPerform`: it wakes a sleeping GCD thread for each job, so
+// the second half of a job starts tens of microseconds late, and a batch-1 inference step is
+// dozens of jobs of a few hundred microseconds each.
 //
 // Jobs are claimed index by index with a compare-and-swap on (generation, next index), so a
 // worker still finishing one job can never take an index of the next. A job submitted while

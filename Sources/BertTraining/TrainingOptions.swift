@@ -13,18 +13,16 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
     /// milliseconds).
     public var buckets: [Int] = [32, 64, 96, 128]
     /// Training batches per length-sorted group (`LengthBatcher`); 0 (the default) cuts each
-    /// bucket's shuffled examples into batches of its own. On MRPC (3,667 training pairs, 53
-    /// tokens on average) buckets every 32 without groups pad to 68.7 tokens per example;
-    /// buckets every 8 with groups of 50 to about 58 (PyTorch's dynamic padding of shuffled
-    /// batches: 80). The groups train faster but ended 1-3 points lower on MRPC dev in three
-    /// seeds (README), so they are not the default.
+    /// bucket's shuffled examples into batches of its own. Groups of similar lengths pad less
+    /// and train faster, but every batch of a group holds examples of one length range, which
+    /// changes what each step of the optimizer sees; the measurements are in
+    /// docs/performance.md.
     public var groupBatches: Int = 0
     /// Train with packed tokens (`GraphOptions.packedTokens`): the encoder's dense layers see
     /// only the batch's real tokens, rounded up to a multiple of this many rows so that a
     /// few plans per bucket serve every batch. 0 runs every position of the padded batch.
     /// Packed rows draw the dropout masks of their padded positions, so only float sums over
-    /// tokens (the weight gradients) change order. On MRPC's buckets the dense layers then see
-    /// 54.3 rows per example instead of 68.7 (53.2 real tokens).
+    /// tokens (the weight gradients) change order.
     public var packTokens: Int = 64
     public var seed: UInt64 = 0
     /// Evaluation batch size.

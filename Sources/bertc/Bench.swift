@@ -43,11 +43,8 @@ struct Bench: ParsableCommand {
         options.threads = threads
         var weights: ParameterStore?
         if let model {
-            let directory = try ModelDirectory.open(model)
-            let graph = try ModelCompiler.graph(directory.config, head: .classification(labels: options.labels), mode: mode)
-            let store = try ParameterStore.matching(graph)
-            _ = try directory.loadParameters(into: store, seed: seed)
-            weights = store
+            weights = try ModelDirectory.open(model).load(head: .classification(labels: options.labels), mode: mode,
+                                                          seed: seed).parameters
         }
         let report = try Benchmark.run(bertConfig, options: options, parameters: weights, progress: note)
         if output.json { try printJSON(report); return }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BertGraph
 import BertModel
+import BertPasses
 import BertText
 import Foundation
 
@@ -15,6 +16,7 @@ struct Compile: ParsableCommand {
     @Option(help: "Write the graph as Graphviz DOT to this file (a new file unless --overwrite).") var dot: String?
     @Flag(help: "Let --dot replace an existing file.") var overwrite = false
     @Flag(help: "Print the graph in bertc's IR text format.") var printIR = false
+    @Flag(help: "Print the memory plan: each arena value's offset, bytes and live steps.") var printPlan = false
     @OptionGroup var output: ReportOptions
 
     func validate() throws {
@@ -25,7 +27,7 @@ struct Compile: ParsableCommand {
         // Compiling plans memory without allocating it: only sizes that do not fit an Int are refused.
         let bertConfig = try workload.resolve(training: mode == .train, memoryLimit: .max)
         let (config, batch, seq) = (workload.config, workload.batch, workload.seq)
-        let (graph, _, report) = try ModelCompiler.compile(bertConfig, head: .classification(labels: labels), mode: mode,
+        let (graph, plan, report) = try ModelCompiler.compile(bertConfig, head: .classification(labels: labels), mode: mode,
                                                            batch: batch, seq: seq)
         if let dot {
             if !overwrite, FileManager.default.fileExists(atPath: dot) {
@@ -36,8 +38,9 @@ struct Compile: ParsableCommand {
             }
         }
         if printIR { print(GraphPrinter.render(graph), terminator: "") }
+        if printPlan { print(plan.report(graph: graph), terminator: "") }
         if output.json { try printJSON(report); return }
-        guard !printIR else { return }
+        guard !printIR, !printPlan else { return }
         print("\(config) (\(mode.rawValue), batch \(batch), seq \(seq)): \(report.nodes) nodes, \(report.parameters) parameters")
         print(String(format: "%.3f GFLOP per example; arena %.1f MB (naive %.1f MB); parameters %.1f MB; optimizer state %.1f MB; compiled in %.1f ms",
                      Double(report.flopsPerExample) / 1e9, Double(report.arenaBytes) / 1e6, Double(report.naiveBytes) / 1e6,

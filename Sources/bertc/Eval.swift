@@ -31,10 +31,9 @@ struct Eval: ParsableCommand {
         guard head == spec.head else {
             throw ValidationError("the model's head (\(head)) does not fit task \(spec.name) (\(spec.head))")
         }
-        let inference = try BertBuilder.build(modelDir.config, head: head, options: .inference)
-        let parameters = try ParameterStore.matching(inference)
-        let report = try modelDir.loadParameters(into: parameters, seed: seed)
-        if !report.initialized.isEmpty { note(report.description) }
+        let loaded = try modelDir.load(head: head, seed: seed)
+        let parameters = loaded.parameters
+        if !loaded.report.initialized.isEmpty { note(loaded.report.description) }
         let tokenizer = try BertTokenizer(vocabularyFile: modelDir.vocabURL.path, lowercase: modelDir.lowercase)
         let encoder = try ExampleEncoder(tokenizer: tokenizer, maxLength: seqLen)
         let examples = try spec.encode(DatasetSplit(rawValue: split)!, data: data.locator(), encoder: encoder)

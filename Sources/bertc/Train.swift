@@ -51,10 +51,9 @@ struct Train: ParsableCommand {
         try modelDir.config.checkWorkload(batch: options.evalBatchSize, sequenceLength: options.maxSequenceLength,
                                           training: false, source: modelDir.url.path)
         let head = spec.head
-        let inference = try BertBuilder.build(modelDir.config, head: head, options: .inference)
-        let parameters = try ParameterStore.matching(inference)
-        let report = try modelDir.loadParameters(into: parameters, seed: options.seed)
-        note(report.description)
+        let loaded = try modelDir.load(head: head, seed: options.seed)
+        let parameters = loaded.parameters
+        note(loaded.report.description)
 
         let (train, dev) = try examples(of: spec, for: modelDir, options: options)
         let trainer = try Trainer(config: modelDir.config, head: head, parameters: parameters,

@@ -39,7 +39,7 @@ final class BundleRoundTripTests: XCTestCase {
     func testUnfusedGraphIsFusedOnLoad() throws {
         let fixture = try BundleFixture.tiny(self)
         let config = try BertConfig.load(BundleFixture.root.appendingPathComponent("graphs/bert-tiny.json"))
-        let unfused = try ModelCompiler.graph(config, head: .classification(labels: 2), mode: .infer, fuse: false)
+        let unfused = try ModelCompiler.exportGraph(config, head: .classification(labels: 2))
         XCTAssertTrue(unfused.nodes.contains { $0.op.name == "batch_matmul" })
         let file = try BundleFixture.temporaryDirectory(self).appendingPathComponent("graph.bertc")
         try GraphPrinter.render(unfused).write(to: file, atomically: true, encoding: .utf8)

@@ -51,37 +51,36 @@ final class GraphReportTests: XCTestCase {
 
 /// Statistics, plan and text of a BERT-shaped graph, checked against closed-form counts.
 final class TinyBertGraphTests: XCTestCase {
-    let c = TinyBertSizes()
+    let c: TinyBertConfig = {
+        var c = TinyBertConfig()
+        (c.vocabSize, c.hidden, c.heads, c.intermediate) = (20, 8, 2, 16)
+        return c
+    }()
 
     func testParameterCountAndFlopsMatchTheFormulas() throws {
-        let stats = GraphStatistics(try tinyBertGraph(c))
+        let stats = GraphStatistics(try TinyBert.graph(c))
         let (H, I, L) = (c.hidden, c.intermediate, c.labels)
         let perLayer = 4 * (H * H + H) + I * H + I + H * I + H + 2 * 2 * H
         XCTAssertEqual(stats.parameterCount,
-                       (c.vocab + c.maxPositions + c.typeVocab) * H + 2 * H + c.layers * perLayer + H * H + H + L * H + L)
+                       (c.vocabSize + c.maxPositions + c.typeVocabSize) * H + 2 * H + c.layers * perLayer + H * H + H + L * H + L)
         XCTAssertEqual(stats.opCounts["layer_norm"], 1 + 2 * c.layers)
         XCTAssertEqual(stats.opCounts["batch_matmul"], 2 * c.layers)
         let (b, s) = (3, 7)
         let flops = try stats.flopsByOp(bindings: ["batch": b, "seq": s])
         XCTAssertEqual(flops["matmul"], c.layers * (4 * 2 * b * s * H * H + 2 * 2 * b * s * H * I) + 2 * b * H * H + 2 * b * H * L)
-        XCTAssertEqual(flops["batch_matmul"], c.layers * 2 * (2 * b * c.heads * s * s * c.headDim))
+        XCTAssertEqual(flops["batch_matmul"], c.layers * 2 * (2 * b * c.heads * s * s * c.headSize))
         XCTAssertEqual(flops["gelu"], c.layers * b * s * I)
         XCTAssertEqual(flops["gather"], 0)
     }
 
-    func testRoundTripSpecializeAndPlan() throws {
-        let g = try tinyBertGraph(c)
+    func testRoundTripAndPlan() throws {
+        let g = try TinyBert.graph(c)
         XCTAssertEqual(try GraphParser.parse(GraphPrinter.render(g)), g)
+        XCTAssertEqual(try EliminateDeadCode().run(g), g, "an inference graph has no dead code")
         let bindings = ["batch": 2, "seq": 8]
-        let specialised = try Specialize(bindings: bindings).run(g)
-        try GraphVerifier.verify(specialised)
-        XCTAssertEqual(try EliminateDeadCode().run(specialised), specialised, "an inference graph has no dead code")
 
         let plan = try PlanMemory().run(g, bindings: bindings)
         try plan.verify(graph: g)
-        let planOfSpecialised = try PlanMemory().run(specialised, bindings: [:])
-        XCTAssertEqual(planOfSpecialised.offsets, plan.offsets, "binding before or while planning gives one plan")
-        XCTAssertEqual(planOfSpecialised.arenaBytes, plan.arenaBytes)
         XCTAssertLessThan(plan.arenaBytes * 3, plan.naiveBytes, "reuse saves most of the naive arena")
         let inPlaceOps = Set(plan.inPlace.keys.map { v in g.nodes.first { $0.outputs.contains(v) }!.op.name })
         XCTAssertTrue(inPlaceOps.isSuperset(of: ["add", "gelu", "layer_norm", "scale", "masked_softmax", "tanh"]), "\(inPlaceOps)")

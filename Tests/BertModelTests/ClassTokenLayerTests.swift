@@ -46,10 +46,9 @@ final class ClassTokenLayerTests: XCTestCase {
     // MARK: - Helpers
 
     private func compare(pruned: GraphOptions, full: GraphOptions, train: Bool) throws {
-        let passes: [any GraphPass] = train ? [InferShapes(), Differentiate(), EliminateDeadCode()]
-                                            : [InferShapes(), EliminateDeadCode()]
-        let a = try Pipeline(passes).run(BertBuilder.build(config, head: head, options: pruned))
-        let b = try Pipeline(passes).run(BertBuilder.build(config, head: head, options: full))
+        let pipeline = train ? Pipeline("unfused training", [InferShapes(), Differentiate(), EliminateDeadCode()]) : .export
+        let a = try ModelCompiler.graph(config, head: head, options: pruned, pipeline: pipeline)
+        let b = try ModelCompiler.graph(config, head: head, options: full, pipeline: pipeline)
         let parameters = try ParameterStore.matching(b)
         try parameters.fillRandom(seed: 2024)
         let n = batch * seq

@@ -33,8 +33,9 @@ final class ForwardParityTests: XCTestCase {
 
     private func check(config: BertConfig, golden: SafetensorsReader, weight: (String) throws -> HostTensor) throws {
         // Through the compiler's pipeline, so the fused kernels are what is compared.
-        let graph = try ModelCompiler.pipeline(.infer).run(BertBuilder.build(
-            config, head: .classification(labels: 2), options: GraphOptions(dropout: false, loss: false, encoderOutputs: true)))
+        let graph = try ModelCompiler.graph(config, head: .classification(labels: 2),
+                                            options: GraphOptions(dropout: false, loss: false, encoderOutputs: true),
+                                            pipeline: .inference)
         let parameters = try ParameterStore.matching(graph)
         for name in parameters.names { try parameters.set(name, weight(name)) }
 

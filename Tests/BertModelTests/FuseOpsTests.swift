@@ -55,7 +55,8 @@ final class FuseOpsTests: XCTestCase {
     func testFusedOpsAreReportedAndUnfusedGraphHasNone() throws {
         let (_, _, report) = try ModelCompiler.compile(config(.erf), head: head, mode: .train, batch: 2, seq: 4)
         XCTAssertEqual(report.fusedOps["gelu_grad_sum"], 2)
-        let unfused = try ModelCompiler.graph(config(.erf), head: head, mode: .train, fuse: false)
+        let unfused = try ModelCompiler.graph(config(.erf), head: head, options: .training, pipeline: Pipeline(
+            "unfused training", [InferShapes(), Differentiate(), Rematerialize(), EliminateDeadCode()]))
         XCTAssertTrue(fusedCounts(unfused).isEmpty)
         let fused = try ModelCompiler.graph(config(.erf), head: head, mode: .train)
         XCTAssertEqual(try GraphStatistics(fused).flops(bindings: ["batch": 2, "seq": 4]),
@@ -73,10 +74,9 @@ final class FuseOpsTests: XCTestCase {
     private func compare(mode: CompileMode, gelu: GeluApproximation) throws {
         let c = config(gelu)
         let fused = try ModelCompiler.graph(c, head: head, mode: mode)
-        let passes: [any GraphPass] = mode == .train ? [InferShapes(), Differentiate(), EliminateDeadCode()]
-                                                      : [InferShapes(), EliminateDeadCode()]
-        let options: GraphOptions = mode == .train ? .training : .inference
-        let unfused = try Pipeline(passes).run(BertBuilder.build(c, head: head, options: options))
+        let pipeline = mode == .train ? Pipeline("unfused training", [InferShapes(), Differentiate(), EliminateDeadCode()])
+                                      : .export
+        let unfused = try ModelCompiler.graph(c, head: head, options: mode.graphOptions, pipeline: pipeline)
         let parameters = try ParameterStore.matching(unfused)
         try parameters.fillRandom(seed: 12345)
         let n = batch * seq

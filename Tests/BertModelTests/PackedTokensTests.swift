@@ -56,11 +56,10 @@ final class PackedTokensTests: XCTestCase {
     // MARK: - Helpers
 
     private func compare(train: Bool, extraRows: Int, dropout: Bool = false) throws {
-        let passes: [any GraphPass] = train ? [InferShapes(), Differentiate(), FuseOps(), Rematerialize(), EliminateDeadCode()]
-                                            : [InferShapes(), FuseOps(), EliminateDeadCode()]
-        let a = try Pipeline(passes).run(BertBuilder.build(config, head: head,
-                                                           options: GraphOptions(dropout: dropout, loss: train, packedTokens: true)))
-        let b = try Pipeline(passes).run(BertBuilder.build(config, head: head, options: GraphOptions(dropout: dropout, loss: train)))
+        let pipeline: Pipeline = train ? .training : .inference
+        let a = try ModelCompiler.graph(config, head: head, options: GraphOptions(dropout: dropout, loss: train, packedTokens: true),
+                                        pipeline: pipeline)
+        let b = try ModelCompiler.graph(config, head: head, options: GraphOptions(dropout: dropout, loss: train), pipeline: pipeline)
         if dropout { XCTAssertGreaterThan(a.nodes.filter { $0.op.name == "dropout" }.count, 4) }
         let parameters = try ParameterStore.matching(b)
         try parameters.fillRandom(seed: 7)

@@ -56,21 +56,15 @@ final class GradientCheckTests: XCTestCase {
 
     // MARK: - Elementwise
 
-    func testAdd() throws {
-        for bDims in [[2, 3, 4], [3, 4], [4]] {
-            var c = Case()
-            let a = c.param("a", [2, 3, 4]), b = c.param("b", bDims)
-            try c.mseLoss(c.apply(.add, [a, b], "y"))
-            try checkGradients(c)
-        }
-    }
-
-    func testMul() throws {
-        for bDims in [[2, 3, 4], [3, 4], [4]] {
-            var c = Case()
-            let a = c.param("a", [2, 3, 4]), b = c.param("b", bDims)
-            try c.mseLoss(c.apply(.mul, [a, b], "y"))
-            try checkGradients(c)
+    /// add and mul, with b at a's shape and broadcast along one and two leading dims.
+    func testAddAndMul() throws {
+        for op in [Op.add, .mul] {
+            for bDims in [[2, 3, 4], [3, 4], [4]] {
+                var c = Case()
+                let a = c.param("a", [2, 3, 4]), b = c.param("b", bDims)
+                try c.mseLoss(c.apply(op, [a, b], "y"))
+                try checkGradients(c)
+            }
         }
     }
 

@@ -9,6 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("BERTC_DATA", ROOT.parent / "shared" / "data"))
+# Every bertc the tests start verifies the graph after each pass of its pipeline (the Swift
+# tests do the same: tools/test.sh exports it for both).
+os.environ["BERTC_VERIFY_PASSES"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,14 @@ def test_compile_writes_dot(bertc, tmp_path):
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
 
 
+def test_compile_prints_the_memory_plan(bertc):
+    out = run(bertc, "compile", "bert-tiny", "--batch", "2", "--seq", "8", "--print-plan").stdout
+    report = last_json(run(bertc, "compile", "bert-tiny", "--batch", "2", "--seq", "8", "--json").stdout)
+    lines = out.splitlines()
+    assert lines[0].startswith(f"arena {report['arenaBytes']} bytes (naive {report['naiveBytes']}, ")
+    assert "(in place of " in out and len(lines) > 10
+
+
 def test_predict_json_shape(bertc, tiny_model):
     out = last_json(run(bertc, "predict", "--model", tiny_model, "--sentence1", "A cat sat.",
                         "--sentence2", "A cat was sitting.", "--json").stdout)

@@ -1,30 +1,32 @@
 // A tiny BERT for sequence classification built directly with `Graph.apply`, in the structure
 // and parameter names of the team contract (CONTRACTS.md, "The BERT graph"), with seeded random
-// weights. It stands in for BertModel's builder in the export tests.
+// weights. It stands in for BertModel's builder in the graph and export tests.
 
 import BertGraph
 import BertRuntime
 import Foundation
 
-struct TinyBertConfig: Codable {
-    var vocabSize = 50
-    var hidden = 32
-    var heads = 4
-    var layers = 2
-    var intermediate = 64
-    var maxPositions = 16
-    var typeVocabSize = 2
-    var labels = 3
-    var epsilon: Float = 1e-12
-    var gelu = "erf"
+public struct TinyBertConfig: Codable {
+    public var vocabSize = 50
+    public var hidden = 32
+    public var heads = 4
+    public var layers = 2
+    public var intermediate = 64
+    public var maxPositions = 16
+    public var typeVocabSize = 2
+    public var labels = 3
+    public var epsilon: Float = 1e-12
+    public var gelu = "erf"
 
-    var headSize: Int { hidden / heads }
+    public var headSize: Int { hidden / heads }
+
+    public init() {}
 }
 
-enum TinyBert {
+public enum TinyBert {
     /// The inference graph: inputs `input_ids`, `token_type_ids`, `attention_mask` i32[batch, seq];
     /// outputs `logits` [batch, labels], `pooled_output` [batch, H], `sequence_output` [batch, seq, H].
-    static func graph(_ c: TinyBertConfig) throws -> Graph {
+    public static func graph(_ c: TinyBertConfig) throws -> Graph {
         var g = Graph(name: "tiny_bert")
         let ids = g.addInput("input_ids", .i32(.batch, .seq))
         let typeIDs = g.addInput("token_type_ids", .i32(.batch, .seq))
@@ -95,7 +97,7 @@ enum TinyBert {
 
     /// Seeded weights for every parameter of `graph`: N(0, 0.2) matrices and biases, LayerNorm
     /// gammas around 1.
-    static func weights(for graph: Graph, seed: UInt64 = 42) -> [String: HostTensor] {
+    public static func weights(for graph: Graph, seed: UInt64 = 42) -> [String: HostTensor] {
         var rng = SplitMix64(seed: seed)
         var out: [String: HostTensor] = [:]
         for p in graph.parameters {
@@ -113,10 +115,10 @@ enum TinyBert {
 /// Test weight draws from the shared seeded generator.
 extension SplitMix64 {
     /// Uniform in (0, 1).
-    mutating func nextUniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
+    public mutating func nextUniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
 
     /// Standard normal (Box-Muller).
-    mutating func nextGaussian() -> Float {
+    public mutating func nextGaussian() -> Float {
         Float((-2 * log(nextUniform())).squareRoot() * cos(2 * Double.pi * nextUniform()))
     }
 }

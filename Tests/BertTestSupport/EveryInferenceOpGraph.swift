@@ -6,8 +6,8 @@
 
 import BertGraph
 
-enum EveryInferenceOpGraph {
-    static func build() throws -> Graph {
+public enum EveryInferenceOpGraph {
+    public static func build() throws -> Graph {
         var g = Graph(name: "every_inference_op")
         let ids = g.addInput("input_ids", .i32(.batch, .seq))
         let mask = g.addInput("attention_mask", .i32(.batch, .seq))

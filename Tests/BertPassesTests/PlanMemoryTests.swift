@@ -3,6 +3,36 @@ import XCTest
 @testable import BertPasses
 
 final class PlanMemoryTests: XCTestCase {
+    /// Before/expected as text: the graph, and the plan's printed report (`bertc compile
+    /// --print-plan`). gelu and tanh write over their dying inputs, the matmul cannot (it
+    /// reads its input while writing), the scale writes over the product, and the reshape is
+    /// a view of the scaled value.
+    func testPlanOfAChainAsText() throws {
+        let g = try GraphParser.parse(ir("""
+              input x: f32[4, 16]
+              param w: f32[16, 16]
+              %a = gelu[approximation=erf](x)
+              %b = tanh(%a)
+              %c = matmul[transpose_a=false, transpose_b=true](%b, w)
+              %d = scale[factor=2.0](%c)
+              %e = reshape[shape=[64]](%d)
+              output e = %e
+            """))
+        let plan = try PlanMemory().run(g, bindings: [:])
+        try plan.verify(graph: g)
+        XCTAssertEqual(plan.report(graph: g), """
+            arena 512 bytes (naive 1536, 33.3%)
+                  offset      bytes  steps     value
+                       0        256  0...0     x
+                       0        256  0...1     a  (in place of x)
+                       0        256  1...2     b  (in place of a)
+                     256        256  2...3     c
+                     256        256  3...4     d  (in place of c)
+                     256        256  4...5     e  (view of d)
+
+            """)
+    }
+
     /// x -> gelu -> tanh -> matmul -> scale: the first two write in place, the matmul cannot.
     func testChainReusesSlotsInPlace() throws {
         var g = Graph(name: "chain")

@@ -5,7 +5,7 @@ import BertRuntime
 /// random widths and a random leading shape (symbolic or fixed), plus bindings for its symbols. Operands favour
 /// recent values so that chains (and in-place chances) form, while older values are picked
 /// often enough to give long lifetimes.
-func randomGraph(seed: UInt64) throws -> (Graph, [String: Int]) {
+public func randomGraph(seed: UInt64) throws -> (Graph, [String: Int]) {
     var rng = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15)  // a failing seed reproduces
     var g = Graph(name: "random_\(seed)")
     let leadings: [[Dim]] = [[.batch, .seq], [.batch], [.fixed(3)], [.seq, .fixed(2)]]

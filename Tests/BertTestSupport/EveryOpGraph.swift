@@ -4,7 +4,7 @@ import BertGraph
 /// symbolic dims given so tests can build the specialised twin directly. Declarations are
 /// interleaved (a parameter and an input are added after nodes) and one name needs quotes.
 /// Hidden width 8, 2 heads of 4, table of 10 rows, 3 labels.
-func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
+public func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
     var g = Graph(name: "every_op")
     let ids = g.addInput("input_ids", TensorType(.int32, [batch, seq]))
     let mask = g.addInput("attention_mask", TensorType(.int32, [batch, seq]))

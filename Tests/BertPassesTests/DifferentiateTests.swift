@@ -2,9 +2,8 @@ import XCTest
 @testable import BertGraph
 @testable import BertPasses
 
-/// Structural tests of the `Differentiate` pass: before/expected graph pairs, the outputs it
-/// adds, summing of reused values, and its errors. Numerical checks live in
-/// BertTrainingTests (they need the runtime).
+/// `Differentiate`: before/expected graph pairs, the outputs it adds, summing of reused values,
+/// and its errors. Numerical checks live in BertTrainingTests (they need the runtime).
 final class DifferentiateTests: XCTestCase {
     private let ft = Op.matmul(transposeA: false, transposeB: true)
 
@@ -57,53 +56,61 @@ final class DifferentiateTests: XCTestCase {
     /// the later use first), a broadcast bias, tanh's rule reading its output, the pruned
     /// gradient of the input x, and a parameter the loss ignores (zero fill).
     func testTextBeforeAndExpected() throws {
-        let before = """
-        graph reuse {
-          input x: f32[batch, 4]
-          input labels: i32[batch]
-          param w: f32[4, 4]
-          param b: f32[4]
-          param unused: f32[2]
-          %h: f32[batch, 4] = matmul[transpose_a=false, transpose_b=true](x, w)
-          %t: f32[batch, 4] = tanh(%h)
-          %y: f32[batch, 4] = matmul[transpose_a=false, transpose_b=true](%t, w)
-          %z: f32[batch, 4] = add(%y, b)
-          %loss: f32[] = softmax_cross_entropy(%z, labels)
-          output logits = %z
-          output loss = %loss
-        }
-        """
-        let expected = """
-        graph reuse {
-          input x: f32[batch, 4]
-          input labels: i32[batch]
-          param w: f32[4, 4]
-          param b: f32[4]
-          param unused: f32[2]
-          %h: f32[batch, 4] = matmul[transpose_a=false, transpose_b=true](x, w)
-          %t: f32[batch, 4] = tanh(%h)
-          %y: f32[batch, 4] = matmul[transpose_a=false, transpose_b=true](%t, w)
-          %z: f32[batch, 4] = add(%y, b)
-          %loss: f32[] = softmax_cross_entropy(%z, labels)
-          %grad/loss: f32[] = fill[value=1.0, shape=[]]()
-          %grad/loss/dlogits: f32[batch, 4] = softmax_cross_entropy_grad(%grad/loss, %z, labels)
-          %grad/z/db: f32[4] = sum_leading[keep_rank=1](%grad/loss/dlogits)
-          %grad/y/dx: f32[batch, 4] = matmul[transpose_a=false, transpose_b=false](%grad/loss/dlogits, w)
-          %grad/y/dw: f32[4, 4] = matmul[transpose_a=true, transpose_b=false](%grad/loss/dlogits, %t)
-          %grad/t/dx: f32[batch, 4] = tanh_grad(%grad/y/dx, %t)
-          %grad/h/dw: f32[4, 4] = matmul[transpose_a=true, transpose_b=false](%grad/t/dx, x)
-          %grad/w/sum1: f32[4, 4] = add(%grad/y/dw, %grad/h/dw)
-          %grad/unused/zero: f32[2] = fill[value=0.0, shape=[2]]()
-          output logits = %z
-          output loss = %loss
-          output grad:w = %grad/w/sum1
-          output grad:b = %grad/z/db
-          output grad:unused = %grad/unused/zero
-        }
-        """
-        let after = try Differentiate().run(GraphParser.parse(before))
-        XCTAssertEqual(after, try GraphParser.parse(expected))
-        XCTAssertEqual(GraphPrinter.render(after).trimmingCharacters(in: .whitespacesAndNewlines), expected)
+        let forward = """
+              input x: f32[batch, 4]
+              input labels: i32[batch]
+              param w: f32[4, 4]
+              param b: f32[4]
+              param unused: f32[2]
+              %h: f32[batch, 4] = matmul[transpose_a=false, transpose_b=true](x, w)
+              %t: f32[batch, 4] = tanh(%h)
+              %y: f32[batch, 4] = matmul[transpose_a=false, transpose_b=true](%t, w)
+              %z: f32[batch, 4] = add(%y, b)
+              %loss: f32[] = softmax_cross_entropy(%z, labels)
+            """
+        let outputs = """
+              output logits = %z
+              output loss = %loss
+            """
+        try assertPass(Differentiate(), before: ir(forward, outputs), expected: ir(forward, """
+              %grad/loss: f32[] = fill[value=1.0, shape=[]]()
+              %grad/loss/dlogits: f32[batch, 4] = softmax_cross_entropy_grad(%grad/loss, %z, labels)
+              %grad/z/db: f32[4] = sum_leading[keep_rank=1](%grad/loss/dlogits)
+              %grad/y/dx: f32[batch, 4] = matmul[transpose_a=false, transpose_b=false](%grad/loss/dlogits, w)
+              %grad/y/dw: f32[4, 4] = matmul[transpose_a=true, transpose_b=false](%grad/loss/dlogits, %t)
+              %grad/t/dx: f32[batch, 4] = tanh_grad(%grad/y/dx, %t)
+              %grad/h/dw: f32[4, 4] = matmul[transpose_a=true, transpose_b=false](%grad/t/dx, x)
+              %grad/w/sum1: f32[4, 4] = add(%grad/y/dw, %grad/h/dw)
+              %grad/unused/zero: f32[2] = fill[value=0.0, shape=[2]]()
+            """, outputs, """
+              output grad:w = %grad/w/sum1
+              output grad:b = %grad/z/db
+              output grad:unused = %grad/unused/zero
+            """))
+        // Differentiate numbers the values it adds in the order it adds them, so the printed
+        // text parses back to the very same graph.
+        let after = try Differentiate().run(GraphParser.parse(ir(forward, outputs)))
+        XCTAssertEqual(after, try GraphParser.parse(GraphPrinter.render(after)))
+    }
+
+    /// A loss that no parameter reaches needs no backward at all (not even its seed); every
+    /// parameter gets a zero gradient, and integer inputs get none.
+    func testNoGradientFlowsWhereNoParameterReaches() throws {
+        try assertPass(Differentiate(), before: ir("""
+              input x: f32[batch, 3]
+              input labels: i32[batch]
+              param w: f32[3]
+              %loss = softmax_cross_entropy(x, labels)
+              output loss = %loss
+            """), expected: ir("""
+              input x: f32[batch, 3]
+              input labels: i32[batch]
+              param w: f32[3]
+              %loss = softmax_cross_entropy(x, labels)
+              %grad/w/zero = fill[value=0.0, shape=[3]]()
+              output loss = %loss
+              output grad:w = %grad/w/zero
+            """))
     }
 
     func testEveryParameterGetsAGradientOfItsType() throws {

@@ -1,0 +1,3 @@
+// The fixtures this target shares with the other test targets (everyOpGraph, randomGraph),
+// visible in every file of the target.
+@_exported import BertTestSupport
