@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point one way: graph IR <- passes <- runtime / export <- model and
-// training <- command line. Only BertRuntime imports CBLAS.
+// Dependencies point one way: graph IR <- passes <- runtime <- model <- ONNX export <- bundle,
+// and model <- training; the command line sits on top. Only BertRuntime imports CBLAS.
 let package = Package(
     name: "bertc",
     platforms: [.macOS(.v15)],  // WorkerPool uses the Synchronization module (Atomic)
@@ -10,7 +10,7 @@ let package = Package(
         .executable(name: "bertc", targets: ["bertc"]),
         // The file readers, for the fuzz targets in fuzz/ (their own package, built with
         // -sanitize=fuzzer by tools/fuzz.sh).
-        .library(name: "BertcReaders", targets: ["BertGraph", "BertPasses", "BertText", "BertModel", "BertExport"]),
+        .library(name: "BertcReaders", targets: ["BertGraph", "BertPasses", "BertText", "BertModel", "BertBundle"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,23 +34,31 @@ let package = Package(
         .target(name: "ONNXChecker",
                 cxxSettings: [.define("ONNX_NAMESPACE", to: "onnx"), .define("ONNX_ML", to: "1")],
                 linkerSettings: [.linkedLibrary("onnx"), .linkedLibrary("onnx_proto"), .linkedLibrary("protobuf")]),
-        .target(name: "BertExport", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText",
-                                                   "ONNXChecker", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // ONNX export, validation, inspection and the ONNX Runtime runner.
+        .target(name: "BertONNX", dependencies: ["BertGraph", "BertRuntime", "BertModel", "BertText",
+                                                 "ONNXChecker", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // The native bundle: writer, loader, integrity, verification; `bertc export` for both formats.
+        .target(name: "BertBundle", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText",
+                                                   "BertONNX"]),
         .executableTarget(name: "bertc", dependencies: [
-            "BertGraph", "BertPasses", "BertRuntime", "BertText", "BertModel", "BertTraining", "BertExport",
+            "BertGraph", "BertPasses", "BertRuntime", "BertText", "BertModel", "BertTraining", "BertONNX", "BertBundle",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // Graphs the test targets share (every op, random graphs, a tiny BERT built by hand).
-        .target(name: "BertTestSupport", dependencies: ["BertGraph"], path: "Tests/BertTestSupport"),
-        .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses", "BertTestSupport"]),
+        // What the test targets share: graphs (every op, random graphs, a tiny BERT built by
+        // hand) and the paths of the repository and the pretrained model.
+        .target(name: "BertTestSupport", dependencies: ["BertGraph", "BertRuntime"], path: "Tests/BertTestSupport"),
+        .testTarget(name: "BertGraphTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertTestSupport"]),
         // One file per pass: IR text before, the expected IR text after.
         .testTarget(name: "BertPassesTests", dependencies: ["BertGraph", "BertPasses", "BertTestSupport"]),
         .testTarget(name: "BertTextTests", dependencies: ["BertText"]),
         .testTarget(name: "BertRuntimeTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime"]),
         .testTarget(name: "BertTrainingTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertTraining"]),
-        .testTarget(name: "BertExportTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertExport",
-                                                           "BertTestSupport"]),
-        .testTarget(name: "BertModelTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText"]),
+        .testTarget(name: "BertONNXTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertONNX",
+                                                     "BertTestSupport"]),
+        .testTarget(name: "BertBundleTests", dependencies: ["BertGraph", "BertRuntime", "BertModel", "BertONNX", "BertBundle",
+                                                       "BertTestSupport"]),
+        .testTarget(name: "BertModelTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText",
+                                                      "BertTestSupport"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates Sources/BertExport/Generated/onnx.pb.swift from the onnx.proto that Debian's
+# Regenerates Sources/BertONNX/Generated/onnx.pb.swift from the onnx.proto that Debian's
 # libonnx-dev installs (/usr/include/onnx/onnx.proto, proto2, package `onnx`), so the Swift
 # messages match the libonnx that validates our exports. The output is committed: CI never
 # runs this script and never builds the plugin.
@@ -11,7 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 proto_dir=/usr/include/onnx
-out="$root/Sources/BertExport/Generated"
+out="$root/Sources/BertONNX/Generated"
 plugin=${1:-}
 
 if [ -z "$plugin" ]; then

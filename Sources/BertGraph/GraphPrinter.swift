@@ -56,18 +56,7 @@ public enum GraphPrinter {
 
     /// `name` as it appears in the text: bare when the lexer reads it back as one word.
     public static func quoted(_ name: String) -> String {
-        if isBareName(name) { return name }
-        var out = "\""
-        for ch in name.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out + "\""
+        isBareName(name) ? name : QuotedString.quote(name, json: false)
     }
 
     /// True when `name` can be written without quotes.

@@ -120,12 +120,12 @@ public struct BertBuilder {
             switch head {
             case .classification:
                 let labels = g.addInput("labels", .i32(.batch))
-                loss = try g.apply1(.softmaxCrossEntropy, [logits, labels], name: "loss")
+                loss = try g.apply1(.softmaxCrossEntropy, [logits, labels], name: GraphNames.loss)
             case .regression:
                 let labels = g.addInput("labels", .f32(.batch))
-                loss = try g.apply1(.meanSquaredError, [logits, labels], name: "loss")
+                loss = try g.apply1(.meanSquaredError, [logits, labels], name: GraphNames.loss)
             }
-            g.addOutput("loss", loss)
+            g.addOutput(GraphNames.loss, loss)
         }
         return g
     }

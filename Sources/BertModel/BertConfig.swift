@@ -26,18 +26,11 @@ public struct BertConfig: Codable, Hashable, Sendable {
     public var geluApproximation: GeluApproximation
 
     enum CodingKeys: String, CodingKey {
-        case vocabSize = "vocab_size"
-        case hiddenSize = "hidden_size"
-        case numHiddenLayers = "num_hidden_layers"
-        case numAttentionHeads = "num_attention_heads"
-        case intermediateSize = "intermediate_size"
-        case hiddenAct = "hidden_act"
-        case hiddenDropoutProb = "hidden_dropout_prob"
-        case attentionProbsDropoutProb = "attention_probs_dropout_prob"
-        case maxPositionEmbeddings = "max_position_embeddings"
-        case typeVocabSize = "type_vocab_size"
-        case initializerRange = "initializer_range"
-        case layerNormEps = "layer_norm_eps"
+        case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size", hiddenAct = "hidden_act"
+        case hiddenDropoutProb = "hidden_dropout_prob", attentionProbsDropoutProb = "attention_probs_dropout_prob"
+        case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
+        case initializerRange = "initializer_range", layerNormEps = "layer_norm_eps"
         case geluApproximation = "gelu_approximation"
     }
 

@@ -1,4 +1,5 @@
 import BertGraph
+import BertRuntime
 
 /// A packed example without padding: `[CLS] a [SEP] b [SEP]` ids and type ids, and its label
 /// (a class index for classification, a score for regression; 0 when unlabeled).

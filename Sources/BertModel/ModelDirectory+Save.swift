@@ -20,7 +20,7 @@ extension ModelDirectory {
                 .write(to: staging.appendingPathComponent("config.json"))
             var tensors: [String: HostTensor] = [:]
             for name in parameters.names { tensors[name] = parameters.tensor(name)! }
-            try SafetensorsWriter.write(tensors, metadata: ["format": "pt", "producer": "bertc"],
+            try SafetensorsWriter.write(tensors, metadata: ["format": "pt", "producer": BertcVersion.name],
                                         to: staging.appendingPathComponent("model.safetensors"))
             try fm.copyItem(at: vocab, to: staging.appendingPathComponent("vocab.txt"))
             try JSONSerialization.data(withJSONObject: ["do_lower_case": lowercase, "tokenizer_class": "BertTokenizer"],

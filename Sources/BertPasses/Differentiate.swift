@@ -134,7 +134,7 @@ public struct Differentiate: GraphPass {
 
     public func run(_ graph: Graph) throws -> Graph {
         // Stage 1: the loss.
-        guard let loss = graph.output(named: "loss") else {
+        guard let loss = graph.output(named: GraphNames.loss) else {
             throw DifferentiationError.missingLoss(outputs: graph.outputs.map(\.name))
         }
         guard graph.type(of: loss) == TensorType(.float32, Shape([Dim]())) else {
@@ -178,7 +178,7 @@ public struct Differentiate: GraphPass {
         for p in graph.parameters {
             let name = graph.values[p].name
             let dp = try grad[p] ?? e.emitNamed(.fill(value: 0, shape: graph.type(of: p).shape), [], "grad/\(name)/zero")
-            e.addOutput("grad:\(name)", dp)
+            e.addOutput(GraphNames.gradient(of: name), dp)
         }
 
         // Stage 6: the forward graph stays as it is; backward values keep their order.

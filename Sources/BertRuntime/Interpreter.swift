@@ -56,9 +56,7 @@ public final class Interpreter {
         try Interpreter.check(plan, graph: graph, shapes: shapes)
         try Interpreter.checkIndices(graph, shapes: shapes)
         outputs = graph.outputs.map { output in
-            let gradient = output.name.hasPrefix(Interpreter.gradientPrefix)
-                ? String(output.name.dropFirst(Interpreter.gradientPrefix.count)) : nil
-            return (output.name, output.value, gradient)
+            (output.name, output.value, GraphNames.parameter(ofGradient: output.name))
         }
         gradientSlots = [Int](repeating: -1, count: graph.outputs.count)
 
@@ -168,9 +166,6 @@ public final class Interpreter {
     public func startProfiling() {
         profile = Profile(nanoseconds: [UInt64](repeating: 0, count: kernels.count), runs: 0)
     }
-
-    /// Outputs named with this prefix and a parameter name are that parameter's gradient.
-    public static let gradientPrefix = "grad:"
 
     // MARK: - Binding stores
 

@@ -75,13 +75,11 @@ enum IndexingKernels {
 
     /// (source [rows, h], ids int[...]) -> out: row ids[i] of the source for each i.
     private static func copyRows(_ site: KernelSite, rows: Int, h: Int) -> Kernel {
-        let (source, ids, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
-        let count = site.inputCount(1)
-        let idType = IndexType(site.inputTypes[1])
-        let parallel = site.parallel
+        let operands = RowOperands(site)
+        let count = operands.count
+        let (idType, parallel) = (operands.idType, site.parallel)
         return Kernel { f in
-            let sp = f.floats(source), op = f.floats(out), ip = UnsafeRawPointer(f.raw(ids))
-            try idType.validate(ip, count: count, bound: rows, site: site)
+            let (sp, op, ip) = try operands.pointers(f, bound: rows, site: site)
             parallel.split(count, work: count * h) { range in
                 for i in range { (op + i * h).update(from: sp + idType.load(ip, i) * h, count: h) }
             }
@@ -91,15 +89,13 @@ enum IndexingKernels {
     /// (rows [n, h], ids int[n]) -> out, a zero matrix [out rows, h] with row i added into
     /// row ids[i], in order of i. Split by columns, so repeated ids sum in one fixed order.
     private static func addRows(_ site: KernelSite, h: Int) -> Kernel {
-        let (source, ids, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
+        let operands = RowOperands(site)
         let total = site.outputCount(0)
         let bound = total / max(h, 1)
-        let count = site.inputCount(1)
-        let idType = IndexType(site.inputTypes[1])
-        let parallel = site.parallel
+        let count = operands.count
+        let (idType, parallel) = (operands.idType, site.parallel)
         return Kernel { f in
-            let sp = f.floats(source), op = f.floats(out), ip = UnsafeRawPointer(f.raw(ids))
-            try idType.validate(ip, count: count, bound: bound, site: site)
+            let (sp, op, ip) = try operands.pointers(f, bound: bound, site: site)
             parallel.splitElements(total) { r in (op + r.lowerBound).update(repeating: 0, count: r.count) }
             parallel.split(h, work: count * h) { cols in
                 let (c0, n) = (cols.lowerBound, cols.count)
@@ -108,6 +104,30 @@ enum IndexingKernels {
                     for j in 0..<n { dst[j] += src[j] }
                 }
             }
+        }
+    }
+
+    /// The operands of `copyRows` and `addRows`: (source, ids) -> out.
+    private struct RowOperands {
+        let source: ValueID, ids: ValueID, out: ValueID
+        /// Number of ids.
+        let count: Int
+        let idType: IndexType
+
+        init(_ site: KernelSite) {
+            (source, ids, out) = (site.inputs[0], site.inputs[1], site.outputs[0])
+            count = site.inputCount(1)
+            idType = IndexType(site.inputTypes[1])
+        }
+
+        /// The source, output and id pointers of frame `f`, once every id is checked to be
+        /// below `bound`.
+        @inline(__always)
+        func pointers(_ f: KernelFrame, bound: Int, site: KernelSite) throws
+            -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeRawPointer) {
+            let ip = UnsafeRawPointer(f.raw(ids))
+            try idType.validate(ip, count: count, bound: bound, site: site)
+            return (f.floats(source), f.floats(out), ip)
         }
     }
 }

@@ -4,31 +4,30 @@
 /// Sum of `n` floats, accumulated in eight lanes and combined in Double.
 @inline(__always)
 func rowSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD8<Float>()
-    var i = 0
-    while i + 8 <= n {
-        acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-        i += 8
-    }
-    var total = 0.0
-    for lane in 0..<8 { total += Double(acc[lane]) }
-    while i < n { total += Double(x[i]); i += 1 }
-    return Float(total)
+    laneSum(n, lanes: { UnsafeRawPointer(x + $0).loadUnaligned(as: SIMD8<Float>.self) }, tail: { Double(x[$0]) })
 }
 
 /// Dot product of two rows of `n` floats, accumulated like `rowSum`.
 @inline(__always)
 func rowDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    laneSum(n, lanes: { UnsafeRawPointer(x + $0).loadUnaligned(as: SIMD8<Float>.self)
+                            * UnsafeRawPointer(y + $0).loadUnaligned(as: SIMD8<Float>.self) },
+            tail: { Double(x[$0]) * Double(y[$0]) })
+}
+
+/// The sum of `n` terms: `lanes(i)` gives terms i..<i + 8, accumulated in eight float lanes;
+/// the lanes, then `tail(i)` for the last n % 8 terms, are added in Double.
+@inline(__always)
+private func laneSum(_ n: Int, lanes: (Int) -> SIMD8<Float>, tail: (Int) -> Double) -> Float {
     var acc = SIMD8<Float>()
     var i = 0
     while i + 8 <= n {
-        acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        acc += lanes(i)
         i += 8
     }
     var total = 0.0
     for lane in 0..<8 { total += Double(acc[lane]) }
-    while i < n { total += Double(x[i]) * Double(y[i]); i += 1 }
+    while i < n { total += tail(i); i += 1 }
     return Float(total)
 }
 

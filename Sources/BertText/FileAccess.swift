@@ -6,7 +6,7 @@
 // "is a directory", "no such file or directory", "permission denied", ... Reads check first
 // that the path is a regular file (a FIFO would block forever, a device never end) no larger
 // than a limit, so that a hostile path fails with a message instead of a hang or an
-// allocation abort.
+// allocation abort. Files that bertc publishes by renaming are written with `writeFlushed`.
 
 import Foundation
 
@@ -22,7 +22,7 @@ public struct FileAccessError: Error, Equatable, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// Checked whole-file reads and plain-words descriptions of file errors.
+/// Checked whole-file reads, flushed writes and plain-words descriptions of file errors.
 public enum FileAccess {
     /// Reads the regular file at `path` (symbolic links are followed).
     /// - Parameters:
@@ -44,6 +44,16 @@ public enum FileAccess {
         }
     }
 
+    /// Writes `data` to `url` and flushes it to disk (fsync), so that a rename that publishes
+    /// the file never publishes bytes that are still only in the page cache.
+    /// - Throws: Foundation's error (`reason(for:)` words it).
+    public static func writeFlushed(_ data: Data, to url: URL) throws {
+        try data.write(to: url)
+        let handle = try FileHandle(forUpdating: url)
+        try handle.synchronize()
+        try handle.close()
+    }
+
     /// The size of the regular file at `path`, following symbolic links.
     /// - Throws: `FileAccessError` when it does not exist or is a directory, FIFO, socket or device.
     public static func regularFileSize(_ path: String) throws -> Int {
@@ -52,9 +62,21 @@ public enum FileAccess {
         switch info.st_mode & S_IFMT {
         case S_IFREG: return Int(info.st_size)
         case S_IFDIR: throw FileAccessError(reason: "it is a directory, not a file")
-        case S_IFIFO: throw FileAccessError(reason: "it is a FIFO (named pipe), not a regular file")
-        case S_IFSOCK: throw FileAccessError(reason: "it is a socket, not a regular file")
-        default: throw FileAccessError(reason: "it is a device, not a regular file")
+        default: throw FileAccessError(reason: "it is \(kind(of: info.st_mode)), not a regular file")
+        }
+    }
+
+    /// What a file mode stands for, in words: "a FIFO", "a symbolic link", "a directory", ...
+    public static func kind(of mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: return "a regular file"
+        case S_IFLNK: return "a symbolic link"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        case S_IFDIR: return "a directory"
+        default: return "an unknown kind of file"
         }
     }
 

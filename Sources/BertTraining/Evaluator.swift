@@ -53,7 +53,7 @@ public final class Evaluator {
             let members = batch.indices.map { examples[$0] }
             let out = try interpreters.interpreter(batch: members.count, seq: batch.sequenceLength)
                 .run(inputs: InputBatch.make(members, sequenceLength: batch.sequenceLength, head: head), parameters: parameters)
-            lossSum += Double(out["loss"]!.floats![0]) * Double(members.count)
+            lossSum += Double(out[GraphNames.loss]!.floats![0]) * Double(members.count)
             let logits = out["logits"]!.floats!
             let width = logits.count / members.count
             for (row, i) in batch.indices.enumerated() {

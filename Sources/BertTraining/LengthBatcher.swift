@@ -1,4 +1,5 @@
 import BertGraph
+import BertRuntime
 
 /// Groups examples into batches of similar length so short pairs stop paying for the longest
 /// bucket. Deterministic in (seed, epoch), every example exactly once per epoch.

@@ -25,8 +25,7 @@ public struct OptimizationConfig: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, CodingKeys.allCases.map(\.stringValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try strictContainer(decoder, keyedBy: CodingKeys.self)
         optimizer = try c.decodeIfPresent(Optimizer.self, forKey: .optimizer) ?? Optimizer()
         learningRate = try c.decodeIfPresent(LearningRate.self, forKey: .learningRate) ?? LearningRate()
         warmup = try c.decodeIfPresent(Warmup.self, forKey: .warmup) ?? Warmup()
@@ -64,12 +63,11 @@ public struct OptimizationConfig: Codable, Equatable, Sendable {
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case weightDecayRate = "weight_decay_rate", beta1 = "beta_1", beta2 = "beta_2", epsilon
-            case excludeFromWeightDecay = "exclude_from_weight_decay", globalClipnorm = "global_clipnorm", name
+            case excludeFromWeightDecay = "exclude_from_weight_decay", globalClipnorm = "global_clipnorm"
         }
 
         public init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.allCases.map(\.stringValue))
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try strictContainer(decoder, keyedBy: CodingKeys.self, displayName: true)
             weightDecayRate = try c.decodeIfPresent(Double.self, forKey: .weightDecayRate) ?? weightDecayRate
             beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? beta1
             beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? beta2
@@ -77,7 +75,6 @@ public struct OptimizationConfig: Codable, Equatable, Sendable {
             excludeFromWeightDecay = try c.decodeIfPresent([String].self, forKey: .excludeFromWeightDecay) ?? excludeFromWeightDecay
             // `"global_clipnorm": null` turns clipping off; an absent key keeps the default.
             if c.contains(.globalClipnorm) { globalClipnorm = try c.decodeIfPresent(Double.self, forKey: .globalClipnorm) }
-            _ = try c.decodeIfPresent(String.self, forKey: .name)  // Model Garden's display name, unused
             try check(beta1 >= 0 && beta1 < 1, c, .beta1, "must be in [0, 1), got \(beta1)")
             try check(beta2 >= 0 && beta2 < 1, c, .beta2, "must be in [0, 1), got \(beta2)")
             try check(epsilon > 0, c, .epsilon, "must be positive, got \(epsilon)")
@@ -89,38 +86,13 @@ public struct OptimizationConfig: Codable, Equatable, Sendable {
         }
 
         public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(weightDecayRate, forKey: .weightDecayRate)
-            try c.encode(beta1, forKey: .beta1)
-            try c.encode(beta2, forKey: .beta2)
-            try c.encode(epsilon, forKey: .epsilon)
-            try c.encode(excludeFromWeightDecay, forKey: .excludeFromWeightDecay)
-            try c.encode(globalClipnorm, forKey: .globalClipnorm)
+            try encodeFields(encoder, [CodingKeys.weightDecayRate: weightDecayRate, .beta1: beta1, .beta2: beta2, .epsilon: epsilon,
+                                       .excludeFromWeightDecay: excludeFromWeightDecay, .globalClipnorm: globalClipnorm])
         }
     }
 
     /// `{"type": "adamw" | "adamw_pytorch" | "bert_adam", "<type>": {AdamW settings}}`.
-    public struct Optimizer: Codable, Equatable, Sendable {
-        public var type: OptimizerType = .adamw
-        public var settings = AdamW()
-
-        public init(type: OptimizerType = .adamw, settings: AdamW = AdamW()) {
-            self.type = type
-            self.settings = settings
-        }
-
-        public init(from decoder: Decoder) throws {
-            let (type, c): (OptimizerType, KeyedDecodingContainer<AnyKey>) = try decodeOneOf(decoder)
-            self.type = type
-            settings = try c.decodeIfPresent(AdamW.self, forKey: AnyKey(type.rawValue)) ?? AdamW()
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: AnyKey.self)
-            try c.encode(type, forKey: AnyKey("type"))
-            try c.encode(settings, forKey: AnyKey(type.rawValue))
-        }
-    }
+    public typealias Optimizer = OneOf<OptimizerType, AdamW>
 
     // MARK: - Learning rate
 
@@ -139,21 +111,19 @@ public struct OptimizationConfig: Codable, Equatable, Sendable {
         /// nil: the total number of training steps (Model Garden's BERT fine-tuning setup).
         public var decaySteps: Int? = nil
 
+        /// A linear decay (power 1) to 0 over all the training steps, from BERT's 2e-5.
         public init() {}
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case initialLearningRate = "initial_learning_rate", endLearningRate = "end_learning_rate", power
-            case decaySteps = "decay_steps", name
+            case initialLearningRate = "initial_learning_rate", endLearningRate = "end_learning_rate", power, decaySteps = "decay_steps"
         }
 
         public init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.allCases.map(\.stringValue))
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try strictContainer(decoder, keyedBy: CodingKeys.self, displayName: true)
             initialLearningRate = try c.decodeIfPresent(Double.self, forKey: .initialLearningRate) ?? initialLearningRate
             endLearningRate = try c.decodeIfPresent(Double.self, forKey: .endLearningRate) ?? endLearningRate
             power = try c.decodeIfPresent(Double.self, forKey: .power) ?? power
             decaySteps = try c.decodeIfPresent(Int.self, forKey: .decaySteps)
-            _ = try c.decodeIfPresent(String.self, forKey: .name)
             try check(initialLearningRate >= 0, c, .initialLearningRate, "must be >= 0, got \(initialLearningRate)")
             try check(endLearningRate >= 0, c, .endLearningRate, "must be >= 0, got \(endLearningRate)")
             try check(power > 0, c, .power, "must be positive, got \(power)")
@@ -161,11 +131,8 @@ public struct OptimizationConfig: Codable, Equatable, Sendable {
         }
 
         public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(initialLearningRate, forKey: .initialLearningRate)
-            try c.encode(endLearningRate, forKey: .endLearningRate)
-            try c.encode(power, forKey: .power)
-            try c.encode(decaySteps, forKey: .decaySteps)
+            try encodeFields(encoder, [CodingKeys.initialLearningRate: initialLearningRate, .endLearningRate: endLearningRate,
+                                       .power: power, .decaySteps: decaySteps])
         }
     }
 
@@ -174,13 +141,11 @@ public struct OptimizationConfig: Codable, Equatable, Sendable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case learningRate = "learning_rate", name }
+        enum CodingKeys: String, CodingKey, CaseIterable { case learningRate = "learning_rate" }
 
         public init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.allCases.map(\.stringValue))
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try strictContainer(decoder, keyedBy: CodingKeys.self, displayName: true)
             learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? learningRate
-            _ = try c.decodeIfPresent(String.self, forKey: .name)
             try check(learningRate >= 0, c, .learningRate, "must be >= 0, got \(learningRate)")
         }
 
@@ -239,21 +204,19 @@ public struct OptimizationConfig: Codable, Equatable, Sendable {
         public var power: Double = 1
         public var warmupLearningRate: Double = 0
 
+        /// A linear warmup (power 1) from 0 over the first 10% of the steps.
         public init() {}
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case warmupSteps = "warmup_steps", warmupFraction = "warmup_fraction", power
-            case warmupLearningRate = "warmup_learning_rate", name
+            case warmupSteps = "warmup_steps", warmupFraction = "warmup_fraction", power, warmupLearningRate = "warmup_learning_rate"
         }
 
         public init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(decoder, CodingKeys.allCases.map(\.stringValue))
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try strictContainer(decoder, keyedBy: CodingKeys.self, displayName: true)
             warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
             if c.contains(.warmupFraction) { warmupFraction = try c.decodeIfPresent(Double.self, forKey: .warmupFraction) }
             power = try c.decodeIfPresent(Double.self, forKey: .power) ?? power
             warmupLearningRate = try c.decodeIfPresent(Double.self, forKey: .warmupLearningRate) ?? warmupLearningRate
-            _ = try c.decodeIfPresent(String.self, forKey: .name)
             try check((warmupSteps ?? 0) >= 0, c, .warmupSteps, "must be >= 0 or null, got \(warmupSteps ?? 0)")
             try check(warmupSteps != nil || warmupFraction != nil, c, .warmupSteps, "one of warmup_steps and warmup_fraction must be set")
             try check((0...1).contains(warmupFraction ?? 0), c, .warmupFraction, "must be in [0, 1], got \(warmupFraction ?? 0)")
@@ -262,37 +225,68 @@ public struct OptimizationConfig: Codable, Equatable, Sendable {
         }
 
         public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(warmupSteps, forKey: .warmupSteps)
-            try c.encode(warmupFraction, forKey: .warmupFraction)
-            try c.encode(power, forKey: .power)
-            try c.encode(warmupLearningRate, forKey: .warmupLearningRate)
+            try encodeFields(encoder, [CodingKeys.warmupSteps: warmupSteps, .warmupFraction: warmupFraction, .power: power,
+                                       .warmupLearningRate: warmupLearningRate])
         }
     }
 
     /// `{"type": "none" | "polynomial" | "linear" | "bert", "<type>": {settings}}`.
-    public struct Warmup: Codable, Equatable, Sendable {
-        public var type: WarmupType = .polynomial
-        public var settings = WarmupSettings()
+    public typealias Warmup = OneOf<WarmupType, WarmupSettings>
+}
 
-        public init(type: WarmupType = .polynomial, settings: WarmupSettings = WarmupSettings()) {
-            self.type = type
-            self.settings = settings
-        }
+// MARK: - One-of
 
-        public init(from decoder: Decoder) throws {
-            let (type, c): (WarmupType, KeyedDecodingContainer<AnyKey>) = try decodeOneOf(decoder)
-            self.type = type
-            settings = try c.decodeIfPresent(WarmupSettings.self, forKey: AnyKey(type.rawValue)) ?? WarmupSettings()
-        }
+/// The values of a one-of's `type` key.
+public protocol OneOfType: RawRepresentable, CaseIterable, Codable, Equatable, Sendable where RawValue == String {
+    /// The type of a config that leaves the part out.
+    static var defaultType: Self { get }
+    /// Whether the type has a settings object (`none` has none).
+    var hasSettings: Bool { get }
+}
 
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: AnyKey.self)
-            try c.encode(type, forKey: AnyKey("type"))
-            if type != .none { try c.encode(settings, forKey: AnyKey(type.rawValue)) }
-        }
+extension OneOfType {
+    public var hasSettings: Bool { true }
+}
+
+/// The settings of a one-of; a missing settings object means `init()`.
+public protocol OneOfSettings: Codable, Equatable, Sendable {
+    init()
+}
+
+/// A one-of with one kind of settings for all its types: `{"type": T, "<T>": {settings}}`.
+public struct OneOf<Kind: OneOfType, Settings: OneOfSettings>: Codable, Equatable, Sendable {
+    public var type: Kind
+    public var settings: Settings
+
+    public init(type: Kind = .defaultType, settings: Settings = Settings()) {
+        self.type = type
+        self.settings = settings
+    }
+
+    public init(from decoder: Decoder) throws {
+        let (type, c): (Kind, KeyedDecodingContainer<AnyKey>) = try decodeOneOf(decoder)
+        self.type = type
+        settings = try c.decodeIfPresent(Settings.self, forKey: AnyKey(type.rawValue)) ?? Settings()
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: AnyKey.self)
+        try c.encode(type, forKey: AnyKey("type"))
+        if type.hasSettings { try c.encode(settings, forKey: AnyKey(type.rawValue)) }
     }
 }
+
+extension OptimizationConfig.OptimizerType: OneOfType {
+    public static var defaultType: Self { .adamw }
+}
+
+extension OptimizationConfig.WarmupType: OneOfType {
+    public static var defaultType: Self { .polynomial }
+    public var hasSettings: Bool { self != .none }
+}
+
+extension OptimizationConfig.AdamW: OneOfSettings {}
+extension OptimizationConfig.WarmupSettings: OneOfSettings {}
 
 // MARK: - Loading
 
@@ -349,6 +343,15 @@ struct AnyKey: CodingKey {
     init?(intValue: Int) { return nil }
 }
 
+/// The keyed container of the object being decoded, once it is known to have no key outside
+/// `K` and, with `displayName`, Model Garden's `name` (a string, accepted and unused).
+private func strictContainer<K: CodingKey & CaseIterable>(_ decoder: Decoder, keyedBy: K.Type, displayName: Bool = false)
+    throws -> KeyedDecodingContainer<K> {
+    try rejectUnknownKeys(decoder, K.allCases.map(\.stringValue) + (displayName ? ["name"] : []))
+    if displayName { _ = try decoder.container(keyedBy: AnyKey.self).decodeIfPresent(String.self, forKey: AnyKey("name")) }
+    return try decoder.container(keyedBy: K.self)
+}
+
 /// Throws on the first key of the object being decoded that is not in `known`.
 private func rejectUnknownKeys(_ decoder: Decoder, _ known: [String]) throws {
     let c = try decoder.container(keyedBy: AnyKey.self)
@@ -373,6 +376,13 @@ where T.RawValue == String {
                                                 debugDescription: "unexpected key for type \"\(raw)\""))
     }
     return (type, c)
+}
+
+/// Encodes `fields` in order, an absent optional as null (`"global_clipnorm": null` is
+/// "no clipping", an absent key the default).
+private func encodeFields<K: CodingKey>(_ encoder: Encoder, _ fields: KeyValuePairs<K, any Encodable>) throws {
+    var c = encoder.container(keyedBy: K.self)
+    for (key, value) in fields { try c.encode(value, forKey: key) }
 }
 
 /// Throws a readable error at `key` unless `ok`.

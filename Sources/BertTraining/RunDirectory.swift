@@ -62,6 +62,9 @@ public final class RunDirectory {
     /// The event file and length to continue after a resume.
     private var resumeEvents: (name: String, bytes: Int)?
 
+    /// The most bytes `training.json` or a checkpoint's `state.json` may have.
+    static let maximumRecordSize = 16 << 20
+
     public init(_ url: URL) {
         self.url = url
     }
@@ -83,7 +86,8 @@ public final class RunDirectory {
     public func savedRecipe() throws -> RunRecipe? {
         guard FileManager.default.fileExists(atPath: recipeURL.path) else { return nil }
         do {
-            return try JSONDecoder().decode(RunRecipe.self, from: Data(contentsOf: recipeURL))
+            let data = try FileAccess.read(recipeURL.path, limit: Self.maximumRecordSize, what: "a training.json")
+            return try JSONDecoder().decode(RunRecipe.self, from: data)
         } catch {
             throw TrainingError.badCheckpoint(recipeURL.path, "it is not a readable training.json (\(FileAccess.reason(for: error)))")
         }
@@ -413,7 +417,8 @@ public final class RunDirectory {
     func loadCheckpoint(parameters: ParameterStore, optimizer: AdamW, options: TrainingOptions,
                         optimization: OptimizationConfig, totalSteps: Int) throws -> CheckpointState {
         let path = checkpointURL.path
-        guard let data = try? Data(contentsOf: checkpointURL.appendingPathComponent("state.json")) else {
+        let stateURL = checkpointURL.appendingPathComponent("state.json")
+        guard let data = try? FileAccess.read(stateURL.path, limit: Self.maximumRecordSize, what: "a state.json") else {
             throw TrainingError.badCheckpoint(path, "no checkpoint/state.json: nothing to resume")
         }
         let state: CheckpointState

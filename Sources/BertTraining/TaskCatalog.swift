@@ -51,11 +51,14 @@ public struct TaskRecipe: Codable, Sendable {
     public var training: TrainingOptions
     public var optimization: OptimizationConfig
 
+    /// The most bytes a recipe file may have.
+    public static let maximumFileSize = 16 << 20
+
     /// Reads `graphs/tasks/<task>.json` from `graphs`; a task without a recipe gets the defaults.
     public static func load(task: String, graphs: URL?) throws -> TaskRecipe {
         guard let graphs else { return TaskRecipe(training: TrainingOptions(), optimization: OptimizationConfig()) }
         let url = graphs.appendingPathComponent("tasks/\(task).json")
-        guard let data = try? Data(contentsOf: url) else {
+        guard let data = try? FileAccess.read(url.path, limit: maximumFileSize, what: "a task recipe") else {
             return TaskRecipe(training: TrainingOptions(), optimization: OptimizationConfig())
         }
         do {

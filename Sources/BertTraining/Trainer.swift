@@ -138,7 +138,7 @@ public final class Trainer {
                 let inputs = InputBatch.make(examples, sequenceLength: batch.sequenceLength, head: head, packedRows: bindings["tokens"])
                 let out = try interpreter.run(inputs: inputs, parameters: parameters, gradients: gradients,
                                               seed: options.seed, step: step)
-                let loss = out["loss"]!.floats![0]
+                let loss = out[GraphNames.loss]!.floats![0]
                 guard loss.isFinite else {
                     throw TrainingError.nonFiniteLoss(step: step, epoch: epoch, value: loss, checkpoint: run.checkpointPathIfPresent)
                 }

@@ -9,11 +9,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time training steps (forward, backward, AdamW) or inference on synthetic batches.")
 
-    @Argument(help: "A preset (\(Presets.names.joined(separator: ", "))), a config JSON file or a model directory.")
-    var config: String
+    @OptionGroup var workload: WorkloadOptions
     @Option(help: "train (forward + backward + AdamW update) or infer.") var mode: CompileMode = .train
-    @Option(help: "Batch size.") var batch: Int = 32
-    @Option(help: "Sequence length.") var seq: Int = 128
     @Option(help: "Timed steps.") var steps: Int = 10
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 2
     @Option(help: "Load weights from this model directory (default: random weights).") var model: String?
@@ -23,23 +20,22 @@ struct Bench: ParsableCommand {
     var packTokens: Int = 0
     @Option(help: "Threads the kernels use (default: every active processor).") var threads: Int?
     @Flag(help: "Time every kernel and report the time by op kind.") var profile = false
-    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var output: ReportOptions
 
     func validate() throws {
-        guard batch > 0, seq > 0, steps > 0, warmup >= 0 else {
+        guard workload.batch > 0, workload.seq > 0, steps > 0, warmup >= 0 else {
             throw ValidationError("--batch, --seq and --steps must be positive, --warmup not negative")
         }
-        if let length, !(1...seq).contains(length) { throw ValidationError("--length must be between 1 and --seq \(seq)") }
+        if let length, !(1...workload.seq).contains(length) {
+            throw ValidationError("--length must be between 1 and --seq \(workload.seq)")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard packTokens >= 0 else { throw ValidationError("--pack-tokens must be 0 or more") }
     }
 
     func run() throws {
-        let bertConfig = try Presets.resolve(model ?? config)
-        guard seq <= bertConfig.maxPositionEmbeddings else {
-            throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
-        }
-        try bertConfig.checkWorkload(batch: batch, sequenceLength: seq, training: mode == .train, source: model ?? config)
+        let bertConfig = try workload.resolve(model, training: mode == .train)
+        let (config, batch, seq) = (workload.config, workload.batch, workload.seq)
         var options = BenchmarkOptions(mode: mode, batch: batch, seq: seq, steps: steps, warmup: warmup, seed: seed,
                                        profile: profile)
         options.length = length ?? seq
@@ -51,7 +47,7 @@ struct Bench: ParsableCommand {
                                                           seed: seed).parameters
         }
         let report = try Benchmark.run(bertConfig, options: options, parameters: weights, progress: note)
-        if json { try printJSON(report); return }
+        if output.json { try printJSON(report); return }
         print("\(config) \(mode.rawValue), batch \(batch), seq \(seq), \(report.threads) threads, \(steps) steps after \(warmup) warm-up:")
         print(String(format: "  %.2f examples/s, %.1f ms/step (median %.1f, best %.1f), %.1f GFLOP/s, peak RSS %.0f MB, arena %.0f MB",
                      report.examplesPerSecond, report.millisPerStep, report.medianMillisPerStep, report.minMillisPerStep, report.gflops,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BertModel
 import BertText
 import Foundation
 
@@ -8,6 +9,34 @@ struct DataOptions: ParsableArguments {
     var dataDir: String?
 
     func locator() throws -> DataLocator { try DataLocator(explicitRoot: dataDir) }
+}
+
+/// `--json`, shared by every command that reports: one JSON object on stdout instead of text
+/// (progress still goes to stderr).
+struct ReportOptions: ParsableArguments {
+    @Flag(help: "Print one JSON object on stdout instead of text.")
+    var json = false
+}
+
+/// A model config and the batch it is sized for, shared by `compile` and `bench`.
+struct WorkloadOptions: ParsableArguments {
+    @Argument(help: "A preset (\(Presets.names.joined(separator: ", "))), a config JSON file or a model directory.")
+    var config: String
+    @Option(help: "Batch size.") var batch: Int = 32
+    @Option(help: "Sequence length.") var seq: Int = 128
+
+    /// The config of `source` (a preset, config file or model directory; default: the
+    /// argument), checked to hold `--seq` positions and the workload to fit `memoryLimit`.
+    func resolve(_ source: String? = nil, training: Bool, memoryLimit: Int = BertConfig.memoryLimit) throws -> BertConfig {
+        let source = source ?? config
+        let bertConfig = try Presets.resolve(source)
+        guard seq <= bertConfig.maxPositionEmbeddings else {
+            throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
+        }
+        try bertConfig.checkWorkload(batch: batch, sequenceLength: seq, training: training, source: source,
+                                     memoryLimit: memoryLimit)
+        return bertConfig
+    }
 }
 
 /// Prints `value` as one JSON object on stdout.

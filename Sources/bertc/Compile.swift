@@ -10,30 +10,23 @@ struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build a model's graph, run the passes, plan memory and report ops, parameters, FLOPs and bytes.")
 
-    @Argument(help: "A preset (\(Presets.names.joined(separator: ", "))), a config JSON file or a model directory.")
-    var config: String
+    @OptionGroup var workload: WorkloadOptions
     @Option(help: "Graph: infer, eval or train.") var mode: CompileMode = .infer
-    @Option(help: "Batch size to plan for.") var batch: Int = 32
-    @Option(help: "Sequence length to plan for.") var seq: Int = 128
     @Option(help: "Number of labels of the classification head.") var labels: Int = 2
     @Option(help: "Write the graph as Graphviz DOT to this file (a new file unless --overwrite).") var dot: String?
     @Flag(help: "Let --dot replace an existing file.") var overwrite = false
     @Flag(help: "Print the graph in bertc's IR text format.") var printIR = false
     @Flag(help: "Print the memory plan: each arena value's offset, bytes and live steps.") var printPlan = false
-    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var output: ReportOptions
 
     func validate() throws {
-        guard batch > 0, seq > 0, labels > 0 else { throw ValidationError("--batch, --seq and --labels must be positive") }
+        guard workload.batch > 0, workload.seq > 0, labels > 0 else { throw ValidationError("--batch, --seq and --labels must be positive") }
     }
 
     func run() throws {
-        let bertConfig = try Presets.resolve(config)
-        guard seq <= bertConfig.maxPositionEmbeddings else {
-            throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
-        }
         // Compiling plans memory without allocating it: only sizes that do not fit an Int are refused.
-        try bertConfig.checkWorkload(batch: batch, sequenceLength: seq, training: mode == .train, source: config,
-                                     memoryLimit: .max)
+        let bertConfig = try workload.resolve(training: mode == .train, memoryLimit: .max)
+        let (config, batch, seq) = (workload.config, workload.batch, workload.seq)
         let (graph, plan, report) = try ModelCompiler.compile(bertConfig, head: .classification(labels: labels), mode: mode,
                                                            batch: batch, seq: seq)
         if let dot {
@@ -46,7 +39,7 @@ struct Compile: ParsableCommand {
         }
         if printIR { print(GraphPrinter.render(graph), terminator: "") }
         if printPlan { print(plan.report(graph: graph), terminator: "") }
-        if json { try printJSON(report); return }
+        if output.json { try printJSON(report); return }
         guard !printIR, !printPlan else { return }
         print("\(config) (\(mode.rawValue), batch \(batch), seq \(seq)): \(report.nodes) nodes, \(report.parameters) parameters")
         print(String(format: "%.3f GFLOP per example; arena %.1f MB (naive %.1f MB); parameters %.1f MB; optimizer state %.1f MB; compiled in %.1f ms",

@@ -16,7 +16,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Maximum sequence length.") var seqLen: Int = 128
     @Option(help: "Batch size.") var batchSize: Int = 64
     @Option(help: "Seed for a task head the model lacks.") var seed: UInt64 = 0
-    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var output: ReportOptions
 
     func validate() throws {
         guard ["dev", "test", "train"].contains(split) else { throw ValidationError("--split must be dev or test") }
@@ -40,6 +40,6 @@ struct Eval: ParsableCommand {
         let buckets = TrainingOptions().buckets.filter { $0 < seqLen } + [seqLen]
         let evaluator = try Evaluator(config: modelDir.config, head: head, batchSize: batchSize, buckets: buckets)
         let result = try evaluator.evaluate(examples, parameters: parameters)
-        if json { try printJSON(result) } else { print("\(spec.name) \(split): \(result.summary)") }
+        if output.json { try printJSON(result) } else { print("\(spec.name) \(split): \(result.summary)") }
     }
 }

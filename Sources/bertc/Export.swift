@@ -2,7 +2,7 @@
 // wrote and compares it with the in-memory model on sample pairs (library: `ModelExport`).
 
 import ArgumentParser
-import BertExport
+import BertBundle
 import Foundation
 
 struct Export: ParsableCommand {
@@ -19,26 +19,15 @@ struct Export: ParsableCommand {
             export is complete and checked (a bundle replaces only a bundle or an empty directory).
             """)
 
-    @Option(help: "Export format: onnx or bundle.")
-    var format: ExportFormat
-
-    @Option(help: "The model directory or training run directory to export.")
-    var model: String
-
-    @Option(help: "The bundle directory or .onnx file to write.")
-    var out: String
-
-    @Flag(help: "Replace an existing --out (atomically, once the new export is checked).")
-    var overwrite = false
-
+    @Option(help: "Export format: onnx or bundle.") var format: ExportFormat
+    @Option(help: "The model directory or training run directory to export.") var model: String
+    @Option(help: "The bundle directory or .onnx file to write.") var out: String
+    @Flag(help: "Replace an existing --out (atomically, once the new export is checked).") var overwrite = false
     @Option(help: "The longest packed sentence pair, in tokens (default: 128, or the model's max_position_embeddings when smaller).")
     var maxSeqLength: Int?
-
     @Option(help: "Sample pairs for the check: a TSV with sentence1/sentence2 columns (default: built-in pairs).")
     var input: String?
-
-    @Flag(help: "Print one JSON object on stdout instead of text.")
-    var json = false
+    @OptionGroup var output: ReportOptions
 
     func validate() throws {
         if let maxSeqLength, maxSeqLength < 3 {
@@ -51,8 +40,8 @@ struct Export: ParsableCommand {
             ?? (SamplePairs.builtIn, "\(SamplePairs.builtIn.count) built-in pairs")
         let report = try ModelExport.run(model: model, format: format, destination: URL(fileURLWithPath: out),
                                          maxSeqLength: maxSeqLength, overwrite: overwrite, pairs: samples,
-                                         progress: note)
-        if json {
+                                         onnxRuntime: ONNXRuntimeLocation.runner(), progress: note)
+        if output.json {
             try printJSON(report)
         } else {
             print("exported \(report.format.rawValue) to \(report.path): \(report.files.count) files, \(report.bytes) bytes")

@@ -3,8 +3,9 @@
 // with its own detection, JSON and text. A damaged bundle is listed and then exits non-zero.
 
 import ArgumentParser
-import BertExport
+import BertBundle
 import BertModel
+import BertONNX
 import Foundation
 
 struct Inspect: ParsableCommand {
@@ -22,8 +23,7 @@ struct Inspect: ParsableCommand {
     @Argument(help: "The file, checkpoint prefix or model directory to inspect.")
     var path: String
 
-    @Flag(help: "Print one JSON object on stdout instead of text.")
-    var json = false
+    @OptionGroup var output: ReportOptions
 
     func validate() throws {
         let files = FileManager.default
@@ -34,7 +34,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let inspection = try Inspection(url: URL(fileURLWithPath: path))
-        print(json ? try inspection.json() : inspection.text())
+        print(output.json ? try inspection.json() : inspection.text())
         // A damaged bundle is listed (each file's status says what is wrong), then refused.
         if case .bundle(let bundle) = inspection, let damage = bundle.damage { throw damage }
     }

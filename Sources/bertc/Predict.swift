@@ -1,5 +1,5 @@
 import ArgumentParser
-import BertExport
+import BertBundle
 import BertModel
 import Foundation
 
@@ -16,7 +16,7 @@ struct Predict: ParsableCommand {
         columns, as GLUE's dev.tsv has, or no header and one or two text columns per line.
         """)) var input: String?
     @Option(help: "Seed for a task head the model lacks.") var seed: UInt64 = 0
-    @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var output: ReportOptions
 
     func validate() throws {
         guard (model == nil) != (bundle == nil) else { throw ValidationError("give exactly one of --model and --bundle") }
@@ -35,7 +35,7 @@ struct Predict: ParsableCommand {
         } else {
             prediction = try BundlePrediction.run(bundle: URL(fileURLWithPath: bundle!), pairs: pairs)
         }
-        if json {
+        if output.json {
             try printJSON(prediction)
         } else {
             for (i, row) in prediction.logits.enumerated() {

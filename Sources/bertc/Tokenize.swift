@@ -1,4 +1,5 @@
 import ArgumentParser
+import BertGraph
 import BertText
 import Foundation
 
@@ -32,8 +33,7 @@ struct Tokenize: ParsableCommand {
     @Argument(help: "A text, or two texts for a pair (instead of --input).")
     var texts: [String] = []
 
-    @Flag(help: "Print one JSON object instead of text.")
-    var json = false
+    @OptionGroup var output: ReportOptions
 
     @Option(help: .hidden)
     var bench: Int?
@@ -56,14 +56,14 @@ struct Tokenize: ParsableCommand {
             let packer = try InputPacker(specialTokens: tokenizer.vocabulary.specialTokens,
                                          sequenceLength: seqLen, truncation: truncation)
             let rows = pairs.map { packer.pack(tokenizer.encode($0.a), $0.b.map(tokenizer.encode)) }
-            print(json ? Self.json(rows) : Self.text(rows))
+            print(output.json ? Self.json(rows) : Self.text(rows))
         } else {
             let encoded = pairs.map { pair -> [Int32] in
                 var ids = tokenizer.encode(pair.a)
                 if let b = pair.b { ids += tokenizer.encode(b) }
                 return ids
             }
-            print(json ? Self.json(encoded, vocabulary: tokenizer.vocabulary)
+            print(output.json ? Self.json(encoded, vocabulary: tokenizer.vocabulary)
                        : Self.text(encoded, vocabulary: tokenizer.vocabulary))
         }
     }
@@ -106,7 +106,9 @@ struct Tokenize: ParsableCommand {
     }
 
     private static func json(_ encoded: [[Int32]], vocabulary: Vocabulary) -> String {
-        let tokens = encoded.map { row in "[" + row.map { jsonString(vocabulary.tokens[Int($0)]) }.joined(separator: ",") + "]" }
+        let tokens = encoded.map { row in
+            "[" + row.map { QuotedString.quote(vocabulary.tokens[Int($0)], json: true) }.joined(separator: ",") + "]"
+        }
         let ids = encoded.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
         return "{\"tokens\": [\(tokens.joined(separator: ","))], \"ids\": [\(ids.joined(separator: ","))]}"
     }
@@ -124,26 +126,5 @@ struct Tokenize: ParsableCommand {
             "input \(index + 1)\n  tokens: \(ids.map { vocabulary.tokens[Int($0)] }.joined(separator: " "))\n"
                 + "  ids:    \(ids.map(String.init).joined(separator: " "))"
         }.joined(separator: "\n")
-    }
-
-    /// `text` as a JSON string literal.
-    private static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -28,7 +28,7 @@ struct Train: ParsableCommand {
     @Option(help: "Optimizer config JSON (like graphs/optimizer-adamw.json).") var optimizerConfig: String?
     @Option(help: "Use only the first N training examples (smoke runs).") var limit: Int?
     @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
-    @Flag(help: "Print the final summary as one JSON object.") var json = false
+    @OptionGroup var output: ReportOptions
 
     func validate() throws {
         for (name, value) in [("--epochs", epochs), ("--batch-size", batchSize), ("--seq-len", seqLen), ("--limit", limit)] {
@@ -42,29 +42,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let run = RunDirectory(URL(fileURLWithPath: out))
-        // A resumed run starts from its own settings; options given here must agree with them.
-        let saved = resume ? try run.savedRecipe() : nil
-        let spec = try TaskCatalog.spec(task ?? saved?.task ?? "mrpc")
-        if let savedTask = saved?.task, savedTask != spec.name {
-            throw ValidationError("the run in \(out) is a \(savedTask) run; --resume cannot continue it as \(spec.name)")
-        }
-        var recipe = try TaskRecipe.load(task: spec.name, graphs: Presets.graphsDirectory())
-        if let saved {
-            recipe.training = saved.options
-            recipe.optimization = saved.optimization
-        }
-        if let optimizerConfig { recipe.optimization = try OptimizationConfig.load(URL(fileURLWithPath: optimizerConfig)) }
-        if let epochs { recipe.training.epochs = epochs }
-        if let batchSize { recipe.training.batchSize = batchSize }
-        if let seqLen { recipe.training.maxSequenceLength = seqLen }
-        if let buckets { recipe.training.buckets = try parseBuckets(buckets) }
-        if let groupBatches { recipe.training.groupBatches = groupBatches }
-        if let packTokens { recipe.training.packTokens = packTokens }
-        if let seed { recipe.training.seed = seed }
-        if let lr {
-            recipe.optimization.learningRate.polynomial.initialLearningRate = lr
-            recipe.optimization.learningRate.constant.learningRate = lr
-        }
+        let (spec, recipe) = try taskRecipe(resuming: run)
         let options = recipe.training
 
         let modelDir = try ModelDirectory.open(model)
@@ -77,6 +55,54 @@ struct Train: ParsableCommand {
         let parameters = loaded.parameters
         note(loaded.report.description)
 
+        let (train, dev) = try examples(of: spec, for: modelDir, options: options)
+        let trainer = try Trainer(config: modelDir.config, head: head, parameters: parameters,
+                                  options: options, optimization: recipe.optimization)
+        let summary = try trainer.train(train: train, dev: dev, run: run, resume: resume, task: spec.name)
+        try save(parameters, of: modelDir, task: spec, in: run)
+        try printSummary(summary)
+    }
+
+    // MARK: - Steps
+
+    /// The task and its recipe: the task's default recipe (graphs/tasks/<task>.json), or a
+    /// resumed run's own settings, with the options given here applied on top.
+    private func taskRecipe(resuming run: RunDirectory) throws -> (TaskSpec, TaskRecipe) {
+        // A resumed run starts from its own settings; options given here must agree with them.
+        let saved = resume ? try run.savedRecipe() : nil
+        let spec = try TaskCatalog.spec(task ?? saved?.task ?? "mrpc")
+        if let savedTask = saved?.task, savedTask != spec.name {
+            throw ValidationError("the run in \(out) is a \(savedTask) run; --resume cannot continue it as \(spec.name)")
+        }
+        var recipe = try TaskRecipe.load(task: spec.name, graphs: Presets.graphsDirectory())
+        if let saved {
+            recipe.training = saved.options
+            recipe.optimization = saved.optimization
+        }
+        try applyOptions(to: &recipe)
+        return (spec, recipe)
+    }
+
+    /// The training and optimizer options given on the command line, over `recipe`.
+    private func applyOptions(to recipe: inout TaskRecipe) throws {
+        if let optimizerConfig { recipe.optimization = try OptimizationConfig.load(URL(fileURLWithPath: optimizerConfig)) }
+        if let epochs { recipe.training.epochs = epochs }
+        if let batchSize { recipe.training.batchSize = batchSize }
+        if let seqLen { recipe.training.maxSequenceLength = seqLen }
+        if let buckets { recipe.training.buckets = try parseBuckets(buckets) }
+        if let groupBatches { recipe.training.groupBatches = groupBatches }
+        if let packTokens { recipe.training.packTokens = packTokens }
+        if let seed { recipe.training.seed = seed }
+        if let lr {
+            recipe.optimization.learningRate.polynomial.initialLearningRate = lr
+            recipe.optimization.learningRate.constant.learningRate = lr
+        }
+    }
+
+    /// The task's training examples (the first --limit of them) and dev examples, encoded with
+    /// the model's vocabulary.
+    private func examples(of spec: TaskSpec, for modelDir: ModelDirectory, options: TrainingOptions) throws
+        -> (train: [EncodedExample], dev: [EncodedExample]) {
         let tokenizer = try BertTokenizer(vocabularyFile: modelDir.vocabURL.path, lowercase: modelDir.lowercase)
         let encoder = try ExampleEncoder(tokenizer: tokenizer, maxLength: options.maxSequenceLength)
         let locator = try data.locator()
@@ -84,17 +110,22 @@ struct Train: ParsableCommand {
         if let limit { train = Array(train.prefix(limit)) }
         let dev = try spec.encode(.dev, data: locator, encoder: encoder)
         note("\(spec.name): \(train.count) training and \(dev.count) dev examples from \(locator.root)")
+        return (train, dev)
+    }
 
-        let trainer = try Trainer(config: modelDir.config, head: head, parameters: parameters,
-                                  options: options, optimization: recipe.optimization)
-        let summary = try trainer.train(train: train, dev: dev, run: run, resume: resume, task: spec.name)
+    /// Writes the fine-tuned model into the run directory (`model/`), with the task's labels.
+    private func save(_ parameters: ParameterStore, of modelDir: ModelDirectory, task spec: TaskSpec,
+                      in run: RunDirectory) throws {
         try ModelDirectory.save(to: run.modelURL, config: modelDir.config,
                                 labels: spec.labelNames.isEmpty ? nil : spec.labelNames,
-                                regression: head == .regression, task: spec.name, parameters: parameters,
+                                regression: spec.head == .regression, task: spec.name, parameters: parameters,
                                 vocab: modelDir.vocabURL, lowercase: modelDir.lowercase)
         CrashPoints.reached("model.saved")
         note("fine-tuned model written to \(run.modelURL.path)")
-        if json {
+    }
+
+    private func printSummary(_ summary: TrainingSummary) throws {
+        if output.json {
             try printJSON(summary)
         } else {
             print(String(format: "dev accuracy %.4f, F1 %.4f, loss %.4f after %d steps (%.0f s of training, %.1f examples/s)",

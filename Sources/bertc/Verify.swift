@@ -3,7 +3,7 @@
 // (library: `BundleVerification`).
 
 import ArgumentParser
-import BertExport
+import BertBundle
 import Foundation
 
 struct Verify: ParsableCommand {
@@ -21,33 +21,25 @@ struct Verify: ParsableCommand {
             Exits non-zero when a check fails.
             """)
 
-    @Option(help: "The bundle directory.")
-    var bundle: String
-
-    @Option(help: "An ONNX export of the same model to compare with.")
-    var onnx: String?
-
-    @Option(help: "The model or run directory the bundle was exported from.")
-    var model: String?
-
-    @Option(help: "Sample pairs: a TSV with sentence1/sentence2 columns.")
-    var input: String?
-
-    @Flag(help: "Print one JSON object on stdout instead of text.")
-    var json = false
+    @Option(help: "The bundle directory.") var bundle: String
+    @Option(help: "An ONNX export of the same model to compare with.") var onnx: String?
+    @Option(help: "The model or run directory the bundle was exported from.") var model: String?
+    @Option(help: "Sample pairs: a TSV with sentence1/sentence2 columns.") var input: String?
+    @OptionGroup var output: ReportOptions
 
     func run() throws {
         let pairs = try SamplePairs.resolve(input: input, limit: .max)
         let report: VerificationReport
         do {
             report = try BundleVerification.run(bundle: URL(fileURLWithPath: bundle), model: model,
-                                                onnx: onnx.map { URL(fileURLWithPath: $0) }, pairs: pairs)
-        } catch let error as BundleError where json {
+                                                onnx: onnx.map { URL(fileURLWithPath: $0) }, pairs: pairs,
+                                                onnxRuntime: ONNXRuntimeLocation.runner())
+        } catch let error as BundleError where output.json {
             // A refused bundle is a verification result too: still one JSON object on stdout.
             try printJSON(RefusedBundle(bundle: bundle, passed: false, error: error.description))
             throw error
         }
-        if json {
+        if output.json {
             try printJSON(report)
         } else {
             print("\(report.bundle): \(report.files.count) files verified (size and sha256)")

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import BertGraph
 import BertPasses
+import BertRuntime
 
 final class GraphTextTests: XCTestCase {
     func testRoundTripCoversEveryOp() throws {

@@ -2,6 +2,7 @@
 
 import BertGraph
 @testable import BertModel
+import BertRuntime
 import Foundation
 import XCTest
 

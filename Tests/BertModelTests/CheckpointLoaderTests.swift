@@ -3,6 +3,7 @@
 
 import BertGraph
 @testable import BertModel
+import BertRuntime
 import Foundation
 import XCTest
 
@@ -58,22 +59,31 @@ final class CheckpointLoaderTests: XCTestCase {
     }
 
     func testMissingEncoderParametersAreAnError() throws {
-        var sizes = Self.tiny
-        sizes.layers = 3
-        assertThrows(try CheckpointLoader.load(from: CheckpointTFTests.tinyPrefix, parameters: sizes.parameters, seed: 1)) { error in
-            guard case .missingParameters(_, let names) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(names.count, 16)
-            XCTAssertTrue(names.allSatisfy { $0.hasPrefix("bert.encoder.layer.2.") })
+        assertLayerNamed(graphLayers: 3, prefix: "bert.encoder.layer.2.") { error in
+            guard case .missingParameters(_, let names) = error else { return nil }
+            return names
         }
     }
 
     func testCheckpointTensorsWithoutParameterAreUnexpected() throws {
+        assertLayerNamed(graphLayers: 1, prefix: "bert/encoder/layer_1/") { error in
+            guard case .unexpectedTensors(_, let names) = error else { return nil }
+            return names
+        }
+    }
+
+    /// Loading the two-layer checkpoint into a graph of `graphLayers` layers fails, and the
+    /// error (`names` of it; nil for another error) lists the 16 tensors of the layer only one
+    /// side has, all starting with `prefix`.
+    private func assertLayerNamed(graphLayers: Int, prefix: String, file: StaticString = #filePath, line: UInt = #line,
+                                  _ names: (CheckpointError) -> [String]?) {
         var sizes = Self.tiny
-        sizes.layers = 1
-        assertThrows(try CheckpointLoader.load(from: CheckpointTFTests.tinyPrefix, parameters: sizes.parameters, seed: 1)) { error in
-            guard case .unexpectedTensors(_, let names) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(names.count, 16)
-            XCTAssertTrue(names.allSatisfy { $0.hasPrefix("bert/encoder/layer_1/") })
+        sizes.layers = graphLayers
+        assertThrows(try CheckpointLoader.load(from: CheckpointTFTests.tinyPrefix, parameters: sizes.parameters, seed: 1),
+                     file: file, line: line) { error in
+            guard let names = names(error) else { return XCTFail("\(error)", file: file, line: line) }
+            XCTAssertEqual(names.count, 16, file: file, line: line)
+            XCTAssertTrue(names.allSatisfy { $0.hasPrefix(prefix) }, "\(names)", file: file, line: line)
         }
     }
 
@@ -146,34 +156,40 @@ final class CheckpointLoaderTests: XCTestCase {
     // MARK: - Family tables
 
     func testHuggingFaceNamesWithAndWithoutPrefixAndOldLayerNormNames() {
-        let family = CheckpointFamily.huggingFace
-        XCTAssertEqual(family.role(of: "bert.encoder.layer.11.attention.self.query.weight"),
-                       .parameter("bert.encoder.layer.11.attention.self.query.weight", transposed: false))
-        XCTAssertEqual(family.role(of: "encoder.layer.0.output.dense.bias"),
-                       .parameter("bert.encoder.layer.0.output.dense.bias", transposed: false))
-        XCTAssertEqual(family.role(of: "bert.embeddings.LayerNorm.gamma"), .parameter("bert.embeddings.LayerNorm.weight", transposed: false))
-        XCTAssertEqual(family.role(of: "encoder.layer.2.attention.output.LayerNorm.beta"),
-                       .parameter("bert.encoder.layer.2.attention.output.LayerNorm.bias", transposed: false))
-        XCTAssertEqual(family.role(of: "classifier.weight"), .parameter("classifier.weight", transposed: false))
-        XCTAssertEqual(family.role(of: "bert.embeddings.position_ids"), .ignored)
-        XCTAssertEqual(family.role(of: "cls.predictions.bias"), .ignored)
-        XCTAssertEqual(family.role(of: "encoder.layer.x.output.dense.bias"), .unknown)
-        XCTAssertEqual(family.role(of: "qa_outputs.weight"), .unknown)
+        assertRoles(.huggingFace, parameters: [
+            "bert.encoder.layer.11.attention.self.query.weight": "bert.encoder.layer.11.attention.self.query.weight",
+            "encoder.layer.0.output.dense.bias": "bert.encoder.layer.0.output.dense.bias",
+            "bert.embeddings.LayerNorm.gamma": "bert.embeddings.LayerNorm.weight",
+            "encoder.layer.2.attention.output.LayerNorm.beta": "bert.encoder.layer.2.attention.output.LayerNorm.bias",
+            "classifier.weight": "classifier.weight",
+        ], ignored: ["bert.embeddings.position_ids", "cls.predictions.bias"],
+        unknown: ["encoder.layer.x.output.dense.bias", "qa_outputs.weight"])
     }
 
     func testTensorFlowNames() {
-        let family = CheckpointFamily.tensorFlow
-        XCTAssertEqual(family.role(of: "bert/encoder/layer_0/attention/self/query/kernel"),
-                       .parameter("bert.encoder.layer.0.attention.self.query.weight", transposed: true))
-        XCTAssertEqual(family.role(of: "bert/encoder/layer_10/output/LayerNorm/gamma"),
-                       .parameter("bert.encoder.layer.10.output.LayerNorm.weight", transposed: false))
-        XCTAssertEqual(family.role(of: "bert/pooler/dense/kernel"), .parameter("bert.pooler.dense.weight", transposed: true))
-        XCTAssertEqual(family.role(of: "output_weights"), .parameter("classifier.weight", transposed: false))
-        for ignored in ["global_step", "bert/encoder/layer_0/output/dense/kernel/adam_m", "output_bias/adam_v",
-                        "cls/predictions/output_bias", "cls/seq_relationship/output_weights"] {
-            XCTAssertEqual(family.role(of: ignored), .ignored, ignored)
+        assertRoles(.tensorFlow, parameters: [
+            "bert/encoder/layer_10/output/LayerNorm/gamma": "bert.encoder.layer.10.output.LayerNorm.weight",
+            "output_weights": "classifier.weight",
+        ], transposed: [
+            "bert/encoder/layer_0/attention/self/query/kernel": "bert.encoder.layer.0.attention.self.query.weight",
+            "bert/pooler/dense/kernel": "bert.pooler.dense.weight",
+        ], ignored: ["global_step", "bert/encoder/layer_0/output/dense/kernel/adam_m", "output_bias/adam_v",
+                     "cls/predictions/output_bias", "cls/seq_relationship/output_weights"],
+        unknown: ["bert/encoder/layer_0/attention/self/query/weights"])
+    }
+
+    /// `family` maps each name of `parameters` to its graph parameter as stored and each of
+    /// `transposed` to its parameter transposed, ignores `ignored` and does not know `unknown`.
+    private func assertRoles(_ family: CheckpointFamily, parameters: KeyValuePairs<String, String>,
+                             transposed: KeyValuePairs<String, String> = [:], ignored: [String], unknown: [String]) {
+        for (name, parameter) in parameters {
+            XCTAssertEqual(family.role(of: name), .parameter(parameter, transposed: false), name)
         }
-        XCTAssertEqual(family.role(of: "bert/encoder/layer_0/attention/self/query/weights"), .unknown)
+        for (name, parameter) in transposed {
+            XCTAssertEqual(family.role(of: name), .parameter(parameter, transposed: true), name)
+        }
+        for name in ignored { XCTAssertEqual(family.role(of: name), .ignored, name) }
+        for name in unknown { XCTAssertEqual(family.role(of: name), .unknown, name) }
     }
 
     func testTruncatedNormalIsDeterministicAndWithinTwoStddev() {

@@ -3,6 +3,8 @@
 
 import BertGraph
 @testable import BertModel
+import BertRuntime
+import BertTestSupport
 import Foundation
 import XCTest
 
@@ -158,19 +160,15 @@ struct GoldenListing: Decodable {
 
 /// `golden/<relativePath>` in this checkout.
 func goldenURL(_ relativePath: String) -> URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("golden").appendingPathComponent(relativePath)
+    TestPaths.golden(relativePath)
 }
 
 /// The pretrained MiniLM-L6 weights from `tools/setup.sh model`, or a skip when absent.
 func miniLMWeights() throws -> URL {
-    let cache = ProcessInfo.processInfo.environment["BERTC_MODEL_CACHE"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/bertc/models").path
-    let url = URL(fileURLWithPath: cache).appendingPathComponent("minilm-l6/model.safetensors")
-    guard FileManager.default.fileExists(atPath: url.path) else {
+    guard let directory = TestPaths.installedPretrainedModel else {
         throw XCTSkip("MiniLM-L6 not installed; run tools/setup.sh model")
     }
-    return url
+    return directory.appendingPathComponent("model.safetensors")
 }
 
 /// A fresh path in a per-process temporary directory.

@@ -1,6 +1,7 @@
 import BertGraph
 import BertPasses
 import BertRuntime
+import BertTestSupport
 import Foundation
 import XCTest
 @testable import BertModel

@@ -1,6 +1,7 @@
 import BertGraph
 import BertModel
 import BertPasses
+import BertTestSupport
 import Foundation
 import XCTest
 

@@ -4,6 +4,7 @@
 
 import BertGraph
 @testable import BertModel
+import BertTestSupport
 import Foundation
 import XCTest
 

@@ -1,4 +1,5 @@
 import BertGraph
+import BertRuntime
 
 /// A random valid graph over elementwise ops, matmul, layerNorm and reshape (a view), with
 /// random widths and a random leading shape (symbolic or fixed), plus bindings for its symbols. Operands favour

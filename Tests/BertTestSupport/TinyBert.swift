@@ -3,6 +3,7 @@
 // weights. It stands in for BertModel's builder in the graph and export tests.
 
 import BertGraph
+import BertRuntime
 import Foundation
 
 public struct TinyBertConfig: Codable {

@@ -5,11 +5,9 @@ import XCTest
 /// Every Unicode scalar is classified as Hugging Face `tokenizers` classifies it (golden by
 /// tools/gen_character_tables.py, which asks `tokenizers` about every code point).
 final class CharacterClassTests: XCTestCase {
+    /// Each class as inclusive [first, last] ranges of code points.
     private struct Golden: Decodable {
-        var removed: [[UInt32]]
-        var whitespace: [[UInt32]]
-        var punctuation: [[UInt32]]
-        var mark: [[UInt32]]
+        var removed, whitespace, punctuation, mark: [[UInt32]]
     }
 
     func testEveryScalarMatchesHuggingFace() throws {

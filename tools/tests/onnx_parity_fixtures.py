@@ -46,7 +46,7 @@ def _find_variants():
     if directory is None:
         directory = pathlib.Path(tempfile.mkdtemp(prefix="bertc-onnx-parity-"))
         env = dict(os.environ, BERTC_ONNX_PARITY_DIR=str(directory))
-        subprocess.run(["swift", "test", "--filter", "BertExportTests.ONNXParityFixtureTests"],
+        subprocess.run(["swift", "test", "--filter", "BertONNXTests.ONNXParityFixtureTests"],
                        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         assert _current(directory), f"the Swift fixture test wrote no manifest in {directory}"
     manifest = json.loads((directory / "manifest.json").read_text())

@@ -73,6 +73,17 @@ struct ByteCursor {
         return (Int(tag >> 3), Int(tag & 7))
     }
 
+    /// Reads the message in `bytes` field by field: `read` gets each field's number and wire
+    /// type with the cursor at its value and returns false for a field it does not read, which
+    /// is then skipped (a decoder skips unknown fields, as protobuf requires).
+    static func readMessage(_ bytes: ArraySlice<UInt8>,
+                            _ read: (_ field: (number: Int, wireType: Int), _ cursor: inout ByteCursor) throws -> Bool) throws {
+        var cursor = ByteCursor(bytes)
+        while let field = try cursor.readFieldTag() {
+            if try !read(field, &cursor) { try cursor.skipField(wireType: field.wireType) }
+        }
+    }
+
     /// A length-delimited field's payload (wire type 2).
     mutating func readLengthDelimited() throws -> ArraySlice<UInt8> {
         try readBytes(try readVarintInt(limit: remaining))

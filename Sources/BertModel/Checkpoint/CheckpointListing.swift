@@ -2,13 +2,20 @@
 
 import Foundation
 
+/// One tensor of a listing (`bertc inspect`): its name, element type and shape.
+public struct TensorListing: Codable, Equatable, Sendable {
+    public var name: String
+    public var dtype: String
+    public var shape: [Int]
+
+    public init(name: String, dtype: String, shape: [Int]) {
+        (self.name, self.dtype, self.shape) = (name, dtype, shape)
+    }
+}
+
 /// The tensors of a checkpoint with their dtypes and shapes.
 public struct CheckpointListing: Encodable, Equatable, Sendable {
-    public struct Tensor: Encodable, Equatable, Sendable {
-        public var name: String
-        public var dtype: String
-        public var shape: [Int]
-    }
+    public typealias Tensor = TensorListing
 
     public var format: CheckpointFormat
     /// The file that was listed (the index for a TensorFlow checkpoint).

@@ -12,6 +12,7 @@
 //      (stddev 0.02), biases zero; report them as new.
 
 import BertGraph
+import BertRuntime
 import Foundation
 
 /// What a strict load did, for logs and `--json` output.

@@ -2,6 +2,7 @@
 // listing entry, and the protocol the loader and `bertc inspect` read through.
 
 import BertGraph
+import BertRuntime
 
 /// Element types as checkpoints store them. Readers convert the float types to f32 and the
 /// integer types to i32/i64 `HostTensor`s; the rest can be listed but not read.

@@ -9,6 +9,7 @@
 // section, its length equals dtype size * element count, and no two ranges overlap.
 
 import BertGraph
+import BertRuntime
 import BertText
 import Foundation
 

@@ -6,6 +6,7 @@
 // full disk never leaves a half-written checkpoint under the real name.
 
 import BertGraph
+import BertRuntime
 import BertText
 import Foundation
 #if canImport(Glibc)
@@ -28,7 +29,9 @@ public enum SafetensorsWriter {
         var header = "{"
         var fields: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let pairs = metadata.keys.sorted().map { key in
+                QuotedString.quote(key, json: true) + ":" + QuotedString.quote(metadata[key]!, json: true)
+            }
             fields.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
         var offset = 0
@@ -36,7 +39,7 @@ public enum SafetensorsWriter {
             let tensor = tensors[name]!
             let size = tensor.elementCount * tensor.dtype.byteSize
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            fields.append("\(jsonString(name)):{\"dtype\":\"\(SafetensorsReader.name(of: tensor.dtype))\","
+            fields.append("\(QuotedString.quote(name, json: true)):{\"dtype\":\"\(SafetensorsReader.name(of: tensor.dtype))\","
                 + "\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + size)]}")
             offset += size
         }
@@ -62,12 +65,7 @@ public enum SafetensorsWriter {
         let directory = url.deletingLastPathComponent()
         let unique = "\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(unique)")
-        do {
-            try bytes.write(to: temporary)
-            let handle = try FileHandle(forUpdating: temporary)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
+        do { try FileAccess.writeFlushed(bytes, to: temporary) } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw CheckpointError.writeFailed(file: url.path, reason: FileAccess.reason(for: error))
         }
@@ -77,23 +75,4 @@ public enum SafetensorsWriter {
             throw CheckpointError.writeFailed(file: url.path, reason: reason)
         }
     }
-}
-
-/// A JSON string literal: quotes, backslashes and control characters escaped.
-private func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            let digits = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }

@@ -15,13 +15,13 @@ struct TFBundleHeader: Equatable {
     var endianness = 0
 
     init(decoding bytes: ArraySlice<UInt8>) throws {
-        var cursor = ByteCursor(bytes)
-        while let (number, wireType) = try cursor.readFieldTag() {
-            switch (number, wireType) {
+        try ByteCursor.readMessage(bytes) { field, cursor in
+            switch field {
             case (1, 0): shardCount = try cursor.readVarintInt(limit: Int(Int32.max))
             case (2, 0): endianness = try cursor.readVarintInt(limit: Int(Int32.max))
-            default: try cursor.skipField(wireType: wireType)
+            default: return false
             }
+            return true
         }
     }
 }
@@ -41,9 +41,8 @@ struct TFBundleEntry: Equatable {
     var sliceCount = 0
 
     init(decoding bytes: ArraySlice<UInt8>) throws {
-        var cursor = ByteCursor(bytes)
-        while let (number, wireType) = try cursor.readFieldTag() {
-            switch (number, wireType) {
+        try ByteCursor.readMessage(bytes) { field, cursor in
+            switch field {
             case (1, 0): dataType = try cursor.readVarintInt(limit: Int(Int32.max))
             case (2, 2): try decodeShape(try cursor.readLengthDelimited())
             case (3, 0): shardID = try cursor.readVarintInt(limit: Int(Int32.max))
@@ -53,30 +52,28 @@ struct TFBundleEntry: Equatable {
             case (7, 2):
                 _ = try cursor.readLengthDelimited()
                 sliceCount += 1
-            default: try cursor.skipField(wireType: wireType)
+            default: return false
             }
+            return true
         }
     }
 
     private mutating func decodeShape(_ bytes: ArraySlice<UInt8>) throws {
-        var cursor = ByteCursor(bytes)
-        while let (number, wireType) = try cursor.readFieldTag() {
-            switch (number, wireType) {
+        try ByteCursor.readMessage(bytes) { field, cursor in
+            switch field {
             case (2, 2):
-                var dim = ByteCursor(try cursor.readLengthDelimited())
                 var size = 0
-                while let (field, type) = try dim.readFieldTag() {
-                    if (field, type) == (1, 0) {
-                        // Negative sizes (-1, unknown) arrive as 10-byte varints and are rejected.
-                        size = try dim.readVarintInt()
-                    } else {
-                        try dim.skipField(wireType: type)
-                    }
+                try ByteCursor.readMessage(try cursor.readLengthDelimited()) { field, dim in
+                    guard field == (1, 0) else { return false }
+                    // Negative sizes (-1, unknown) arrive as 10-byte varints and are rejected.
+                    size = try dim.readVarintInt()
+                    return true
                 }
                 shape.append(size)
             case (3, 0): unknownRank = try cursor.readVarint() != 0
-            default: try cursor.skipField(wireType: wireType)
+            default: return false
             }
+            return true
         }
     }
 

@@ -10,6 +10,7 @@
 // alone. Each read checks the CRC32C of the bytes against the index.
 
 import BertGraph
+import BertRuntime
 import BertText
 import Foundation
 

@@ -4,6 +4,7 @@
 // gives the same values on every machine and in every build.
 
 import BertGraph
+import BertRuntime
 import Foundation
 
 /// Samples of N(0, stddev²) restricted to [-2 stddev, 2 stddev] by redrawing.

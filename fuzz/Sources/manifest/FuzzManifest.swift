@@ -1,7 +1,7 @@
 // Fuzz target: a bundle's `manifest.json` through BundleManifest.decode (format and version
 // first, then the whole manifest and its self-consistency checks), and back to JSON.
 
-import BertExport
+import BertBundle
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -3,7 +3,7 @@
 // GLUE's, and the sentence pairs `--input` reads (SamplePairs). The readers take paths, so
 // the input is written to one file that every path of a data root in /dev/shm links to.
 
-import BertExport
+import BertBundle
 import BertText
 import Foundation
 

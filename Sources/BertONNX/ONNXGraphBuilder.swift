@@ -47,21 +47,20 @@ struct ONNXGraphBuilder {
 
     /// Adds a float32 initializer `[dims]` called `name` (reserved by the caller).
     mutating func addInitializer(name: String, dims: [Int], floats: [Float]) {
-        var t = Onnx_TensorProto()
-        t.name = name
-        t.dims = dims.map(Int64.init)
-        t.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        t.rawData = ONNXGraphBuilder.littleEndianBytes(floats)
-        initializers.append(t)
+        addInitializer(name: name, dims: dims, type: .float, rawData: ONNXGraphBuilder.littleEndianBytes(floats))
     }
 
     /// Adds an int64 initializer `[dims]` called `name` (reserved by the caller).
     mutating func addInitializer(name: String, dims: [Int], int64s: [Int64]) {
+        addInitializer(name: name, dims: dims, type: .int64, rawData: ONNXGraphBuilder.littleEndianBytes(int64s))
+    }
+
+    private mutating func addInitializer(name: String, dims: [Int], type: Onnx_TensorProto.DataType, rawData: Data) {
         var t = Onnx_TensorProto()
         t.name = name
         t.dims = dims.map(Int64.init)
-        t.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
-        t.rawData = ONNXGraphBuilder.littleEndianBytes(int64s)
+        t.dataType = Int32(type.rawValue)
+        t.rawData = rawData
         initializers.append(t)
     }
 

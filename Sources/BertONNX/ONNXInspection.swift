@@ -3,15 +3,12 @@
 // (`ONNXRuntimeRunner.checkModel`), so a file that is not an ONNX model is one plain error
 // naming it.
 
+import BertModel
 import Foundation
 
 /// The summary of an ONNX model file.
 public struct ONNXInspection: Codable, Equatable, Sendable {
-    public struct Tensor: Codable, Equatable, Sendable {
-        public var name: String
-        public var dtype: String
-        public var shape: [Int]
-    }
+    public typealias Tensor = TensorListing
 
     public var path: String
     public var irVersion: Int
@@ -35,9 +32,9 @@ public struct ONNXInspection: Codable, Equatable, Sendable {
     /// Checks the file with libonnx and reads its summary.
     /// - Throws: `ONNXRuntimeRunError.badModel` naming the file.
     public init(url: URL) throws {
-        try ONNXRuntimeRunner.checkModel(url)
+        let data = try ONNXRuntimeRunner.checkModel(url)
         let model: Onnx_ModelProto
-        do { model = try Onnx_ModelProto(serializedBytes: try Data(contentsOf: url)) } catch {
+        do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
             throw ONNXRuntimeRunError.badModel(file: url.path, reason: "it cannot be parsed (\(error))")
         }
         path = url.path

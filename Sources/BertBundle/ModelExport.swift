@@ -9,11 +9,12 @@
 //   bundle: reload the staged bundle with `BundleModel` (checksums verified) and compare
 //           logits bitwise (tolerance 0).
 //   onnx:   the exporter validates with libonnx before writing; the staged file is read back
-//           and validated again, then run under ONNX Runtime (`tools/ort_run.py`) when the
-//           project venv is present, tolerance `ONNXRuntimeRunner.tolerance`.
+//           and validated again, then run under ONNX Runtime when the caller has a runner
+//           (`ONNXRuntimeRunner`), tolerance `ONNXRuntimeRunner.tolerance`.
 
 import BertGraph
 import BertModel
+import BertONNX
 import BertText
 import BertRuntime
 import Foundation
@@ -58,6 +59,10 @@ public struct ExportReport: Codable, Equatable, Sendable {
 
 /// Exports models and checks the export against the model.
 public enum ModelExport {
+    /// The `onnxRuntime` argument of a caller that has no ONNX Runtime to offer.
+    public static let noONNXRuntime = Result<ONNXRuntimeRunner, ONNXRuntimeRunError>.failure(
+        .unavailable(reason: "no ONNX Runtime runner was given"))
+
     /// Exports the model at `model` to `destination` and checks what was written.
     /// - Parameters:
     ///   - model: a model directory or training run directory.
@@ -67,6 +72,8 @@ public enum ModelExport {
     ///   - overwrite: replace an existing destination (a bundle, or an ONNX file); without it
     ///     an existing path is refused before anything is done.
     ///   - pairs: sample pairs for the read-back comparison, and a description of them.
+    ///   - onnxRuntime: runs an ONNX export under ONNX Runtime, or says why none can; without
+    ///     one an ONNX export is validated by libonnx but not run (the report's note says why).
     ///   - progress: receives one-line progress messages (the CLI sends them to stderr).
     /// - Throws: `ModelError`, `BundleError`, `ONNXExportError` naming the file;
     ///   `BundleError.destinationExists` for an existing destination without `overwrite`;
@@ -75,6 +82,7 @@ public enum ModelExport {
     ///   (nothing is published then).
     public static func run(model: String, format: ExportFormat, destination: URL, maxSeqLength: Int? = nil,
                            overwrite: Bool = false, pairs: (pairs: [(String, String?)], source: String),
+                           onnxRuntime: Result<ONNXRuntimeRunner, ONNXRuntimeRunError> = ModelExport.noONNXRuntime,
                            progress: (String) -> Void = { _ in }) throws -> ExportReport {
         guard !pairs.pairs.isEmpty else { throw BundleError.badInput(reason: "no sample pairs in \(pairs.source)") }
         // Refused before any work: an existing destination without --overwrite.
@@ -118,7 +126,7 @@ public enum ModelExport {
                 pairs: pairs.pairs.count, pairsSource: pairs.source, passed: true, note: headNote)
         case .onnx:
             var report = try exportONNX(predictor, reference: reference, to: destination, overwrite: overwrite,
-                                        pairs: pairs, progress: progress)
+                                        pairs: pairs, onnxRuntime: onnxRuntime, progress: progress)
             if let headNote { report.note = [report.note, headNote].compactMap { $0 }.joined(separator: "; ") }
             return report
         }
@@ -132,6 +140,7 @@ public enum ModelExport {
     /// checked one.
     private static func exportONNX(_ predictor: Predictor, reference: Prediction, to destination: URL, overwrite: Bool,
                                    pairs: (pairs: [(String, String?)], source: String),
+                                   onnxRuntime: Result<ONNXRuntimeRunner, ONNXRuntimeRunError>,
                                    progress: (String) -> Void) throws -> ExportReport {
         let fm = FileManager.default
         let staging: URL
@@ -158,7 +167,7 @@ public enum ModelExport {
                                   maxAbsDiff: nil, identical: nil, tolerance: ONNXRuntimeRunner.tolerance,
                                   pairs: pairs.pairs.count, pairsSource: pairs.source, passed: true, note: nil)
         do {
-            let runner = try ONNXRuntimeRunner()
+            let runner = try onnxRuntime.get()
             progress("running it under ONNX Runtime on \(pairs.pairs.count) pairs")
             let examples = pairs.pairs.map { predictor.encoder.encode($0.0, $0.1) }
             let comparison = PredictionComparison(try runner.logits(model: staged, examples: examples), reference.logits)

@@ -12,6 +12,8 @@
 // tools/tests/test_onnx_fusion.py).
 
 import BertGraph
+import BertModel
+import BertRuntime
 import Foundation
 
 /// Options of an ONNX export.
@@ -27,7 +29,7 @@ public struct ONNXExportOptions: Sendable {
     public var producerVersion: String
 
     public init(outputs: [String]? = nil, externalDataThreshold: Int = (1 << 31) - (128 << 20),
-                externalDataMinimumBytes: Int = 1024, producerVersion: String = "0.1") {
+                externalDataMinimumBytes: Int = 1024, producerVersion: String = BertcVersion.string) {
         self.outputs = outputs
         self.externalDataThreshold = externalDataThreshold
         self.externalDataMinimumBytes = externalDataMinimumBytes
@@ -155,7 +157,7 @@ public struct ONNXExporter: Sendable {
         opset.domain = ""
         opset.version = Self.opsetVersion
         model.opsetImport = [opset]
-        model.producerName = "bertc"
+        model.producerName = BertcVersion.name
         model.producerVersion = options.producerVersion
         model.graph = g
         return model

@@ -1,11 +1,12 @@
 import BertGraph
 import BertModel
+import BertRuntime
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 import XCTest
-@testable import BertExport
+@testable import BertBundle
 
 /// A damaged or tampered bundle is refused with an error naming the file, never loaded and
 /// never a crash.
@@ -115,7 +116,7 @@ final class BundleTamperTests: XCTestCase {
     /// Weights with a tensor missing, with the checksum updated: refused naming the tensor.
     func testWeightsMissingATensorAreRefused() throws {
         let reader = try BertModel.SafetensorsReader(url: url("weights.safetensors"))
-        var tensors: [String: BertGraph.HostTensor] = [:]
+        var tensors: [String: BertRuntime.HostTensor] = [:]
         for info in reader.tensors where info.name != "classifier.bias" { tensors[info.name] = try reader.read(info.name) }
         try rewrite("weights.safetensors", BertModel.SafetensorsWriter.encode(tensors))
         guard case .weightMismatch(let file, let reason)? = loadError() else { return XCTFail("not a weight error") }
@@ -212,7 +213,7 @@ final class BundleTamperTests: XCTestCase {
     /// A NaN weight with its checksum updated: refused, naming the tensor.
     func testNonFiniteWeightIsRefused() throws {
         let reader = try BertModel.SafetensorsReader(url: url("weights.safetensors"))
-        var tensors: [String: BertGraph.HostTensor] = [:]
+        var tensors: [String: BertRuntime.HostTensor] = [:]
         for info in reader.tensors { tensors[info.name] = try reader.read(info.name) }
         var bias = tensors["classifier.bias"]!
         bias.storage = .float32([.nan] + bias.floats!.dropFirst())

@@ -10,10 +10,8 @@
 // the open descriptor (the same inode, still regular, still that size), and at most the
 // listed number of bytes are hashed.
 
+import BertText
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The state of one listed file on disk.
 public struct BundleFileStatus: Codable, Equatable, Sendable {
@@ -82,15 +80,12 @@ public enum BundleIntegrity {
         var status = BundleFileStatus(path: url.path, bytes: entry.bytes, foundBytes: nil, sha256: entry.sha256,
                                       foundSHA256: nil, foundKind: nil, state: .missing)
         let file: RegularFile
-        do { file = try RegularFile(url) } catch let error as RegularFile.Problem {
+        do { file = try RegularFile(url) } catch {
             switch error {
             case .missing: status.state = .missing
             case .notRegular(let kind): status.state = .notRegular; status.foundKind = kind
-            case .unreadable: status.state = .unreadable
+            case .unreadable, .tooLarge, .readFailed: status.state = .unreadable
             }
-            return status
-        } catch {
-            status.state = .unreadable
             return status
         }
         status.foundBytes = file.size
@@ -108,35 +103,7 @@ public enum BundleIntegrity {
     }
 }
 
-/// A regular file opened for reading without following a symbolic link and without blocking
-/// (a FIFO swapped in after the lstat is seen on the descriptor, never read).
-struct RegularFile {
-    enum Problem: Error {
-        case missing
-        case notRegular(kind: String)
-        case unreadable
-    }
-
-    let handle: FileHandle
-    /// Size in bytes, from the open descriptor.
-    let size: Int
-
-    /// Opens `url` if, and only if, it is a regular file (not a link to one).
-    /// - Throws: `Problem`.
-    init(_ url: URL) throws {
-        var before = stat()
-        guard lstat(url.path, &before) == 0 else { throw errno == ENOENT || errno == ENOTDIR ? Problem.missing : .unreadable }
-        guard before.st_mode & S_IFMT == S_IFREG else { throw Problem.notRegular(kind: Self.kind(before.st_mode)) }
-        let fd = open(url.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw errno == ELOOP ? Problem.notRegular(kind: "symbolic link") : .unreadable }
-        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        var after = stat()
-        guard fstat(fd, &after) == 0 else { throw Problem.unreadable }
-        guard after.st_mode & S_IFMT == S_IFREG else { throw Problem.notRegular(kind: Self.kind(after.st_mode)) }
-        guard after.st_ino == before.st_ino, after.st_dev == before.st_dev else { throw Problem.unreadable }
-        size = Int(after.st_size)
-    }
-
+extension RegularFile {
     /// The hex SHA-256 of the first `bytes` bytes, read in 1 MiB chunks.
     func sha256(bytes: Int) throws -> String {
         var digest = SHA256Digest()
@@ -146,24 +113,5 @@ struct RegularFile {
             left -= chunk.count
         }
         return digest.finalizeHex()
-    }
-
-    /// All of the file, when it has at most `limit` bytes.
-    func contents(limit: Int) throws -> Data? {
-        guard size <= limit else { return nil }
-        return try handle.read(upToCount: size) ?? Data()
-    }
-
-    /// What a file mode stands for, in words.
-    static func kind(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFLNK: return "a symbolic link"
-        case S_IFIFO: return "a FIFO"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFSOCK: return "a socket"
-        case S_IFDIR: return "a directory"
-        default: return "an unknown kind of file"
-        }
     }
 }

@@ -1,3 +1,6 @@
+import BertText
+import Foundation
+
 /// Errors of writing, reading, verifying and serving a bundle. Each names the file (and the
 /// tensor or line when there is one) and says what is wrong.
 public enum BundleError: Error, CustomStringConvertible, Equatable {
@@ -82,26 +85,16 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-import Foundation
-
 extension BundleError {
-    /// A plain reason for a Foundation file error: the system's words for its POSIX error
-    /// ("No such file or directory") rather than "The operation could not be completed".
-    static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
+    /// The error for a bundle file `RegularFile.contents(of:limit:)` did not read; `tooLarge`
+    /// words the one for a file over the limit.
+    static func unreadable(_ url: URL, _ problem: RegularFile.Problem, tooLarge: (Int) -> BundleError) -> BundleError {
+        switch problem {
+        case .missing: return .missingFile(file: url.path)
+        case .notRegular(let kind): return .notRegularFile(file: url.path, kind: kind)
+        case .unreadable: return .io(file: url.path, reason: "the file exists but cannot be read")
+        case .tooLarge(let size): return tooLarge(size)
+        case .readFailed(let reason): return .io(file: url.path, reason: "cannot read it (\(reason))")
         }
-        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-        if let cocoa = error as? CocoaError {
-            switch cocoa.code {
-            case .fileNoSuchFile, .fileReadNoSuchFile: return "No such file or directory"
-            case .fileReadNoPermission, .fileWriteNoPermission: return "Permission denied"
-            case .fileWriteOutOfSpace: return "No space left on device"
-            case .fileWriteFileExists: return "File exists"
-            default: break
-            }
-        }
-        return ns.localizedDescription
     }
 }

@@ -4,9 +4,10 @@
 
 import BertGraph
 import BertModel
+import BertRuntime
 import Foundation
 import XCTest
-@testable import BertExport
+@testable import BertONNX
 
 final class ONNXExporterTests: XCTestCase {
     private func tinyBert(gelu: String = "erf") throws -> (Graph, [String: HostTensor]) {

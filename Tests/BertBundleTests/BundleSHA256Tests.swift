@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import BertExport
+@testable import BertBundle
 
 /// The self-contained SHA-256 against the FIPS 180-4 / NIST CAVP example vectors and against
 /// coreutils' `sha256sum` on a file that spans many chunks.

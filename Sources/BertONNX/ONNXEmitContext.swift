@@ -3,6 +3,7 @@
 // [in, out]), and the subgraphs that several nodes share (the additive attention mask).
 
 import BertGraph
+import BertRuntime
 
 /// What the op mapping (Op+ONNX.swift) reads and writes while it emits one IR node.
 struct ONNXEmitContext {

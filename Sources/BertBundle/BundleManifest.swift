@@ -198,23 +198,10 @@ public struct BundleManifest: Codable, Equatable, Sendable {
     public static func read(in directory: URL) throws -> BundleManifest {
         let url = directory.appendingPathComponent(BundleWriter.manifestFile)
         let data: Data
-        do {
-            let file = try RegularFile(url)
-            guard let contents = try file.contents(limit: maxManifestBytes) else {
-                throw BundleError.badManifest(file: url.path, reason: "it has \(file.size) bytes, more than the "
-                    + "\(maxManifestBytes) a manifest may have")
+        do { data = try RegularFile.contents(of: url, limit: maxManifestBytes) } catch {
+            throw BundleError.unreadable(url, error) { size in
+                .badManifest(file: url.path, reason: "it has \(size) bytes, more than the \(maxManifestBytes) a manifest may have")
             }
-            data = contents
-        } catch let problem as RegularFile.Problem {
-            switch problem {
-            case .missing: throw BundleError.missingFile(file: url.path)
-            case .notRegular(let kind): throw BundleError.notRegularFile(file: url.path, kind: kind)
-            case .unreadable: throw BundleError.io(file: url.path, reason: "the file exists but cannot be read")
-            }
-        } catch let error as BundleError {
-            throw error
-        } catch {
-            throw BundleError.io(file: url.path, reason: "cannot read it (\(FileAccess.reason(for: error)))")
         }
         return try decode(data, file: url.path)
     }

@@ -1,8 +1,10 @@
 import BertGraph
 import BertModel
+import BertONNX
+import BertTestSupport
 import Foundation
 import XCTest
-@testable import BertExport
+@testable import BertBundle
 
 /// The library functions behind `bertc export` and `bertc verify`, on the random bert-tiny
 /// model directory and on the pretrained MiniLM-L6. Bundle comparisons require bitwise
@@ -53,18 +55,20 @@ final class BundleCommandTests: XCTestCase {
         let fixture = try BundleFixture.tiny(self)
         let directory = try BundleFixture.temporaryDirectory(self)
         let onnx = directory.appendingPathComponent("model.onnx")
+        let runner = BundleFixture.onnxRuntime
         let report = try ModelExport.run(model: fixture.modelDirectory.path, format: .onnx, destination: onnx,
-                                         pairs: (fewPairs, "built-in"))
+                                         pairs: (fewPairs, "built-in"), onnxRuntime: .success(runner))
         XCTAssertTrue(FileManager.default.fileExists(atPath: onnx.path))
         XCTAssertTrue(report.passed, report.note ?? "")
-        guard (try? ONNXRuntimeRunner()) != nil else {
+        guard FileManager.default.isExecutableFile(atPath: runner.python.path) else {
             throw XCTSkip("ONNX Runtime not available (tools/setup.sh venv): \(report.note ?? "")")
         }
         let diff = try XCTUnwrap(report.maxAbsDiff)
         XCTAssertLessThanOrEqual(diff, ONNXRuntimeRunner.tolerance)
 
         let bundle = try fixture.writeBundle(self)
-        let verification = try BundleVerification.run(bundle: bundle, onnx: onnx, pairs: (fewPairs, "built-in"))
+        let verification = try BundleVerification.run(bundle: bundle, onnx: onnx, pairs: (fewPairs, "built-in"),
+                                                      onnxRuntime: .success(runner))
         XCTAssertTrue(verification.passed, "\(verification.checks)")
         print("ONNX Runtime vs bertc, random bert-tiny: max abs diff \(verification.checks[0].comparison.maxAbsDiff)")
     }
@@ -154,7 +158,7 @@ final class BundleCommandTests: XCTestCase {
     /// The pretrained MiniLM-L6 (no fine-tuned head: the head is initialised from seed 0 the
     /// same way on both sides) through a bundle on a handful of pairs.
     func testPretrainedMiniLMBundleIsBitwiseIdentical() throws {
-        let model = try Self.pretrainedModel()
+        let model = try TestPaths.pretrainedModel()
         let directory = try ModelDirectory.open(model.path)
         let (predictor, _) = try Predictor.load(directory)
         let bundle = try BundleFixture.temporaryDirectory(self).appendingPathComponent("minilm")
@@ -166,17 +170,5 @@ final class BundleCommandTests: XCTestCase {
 
         let verification = try BundleVerification.run(bundle: bundle, model: model.path, pairs: (pairs, "MRPC dev"))
         XCTAssertTrue(verification.passed)
-    }
-
-    /// The MiniLM-L6 that `tools/setup.sh model` installs; fails the test when absent.
-    static func pretrainedModel() throws -> URL {
-        let cache = ProcessInfo.processInfo.environment["BERTC_MODEL_CACHE"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/bertc/models")
-        let directory = cache.appendingPathComponent("minilm-l6")
-        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) else {
-            XCTFail("the pretrained model is missing at \(directory.path): run tools/setup.sh model")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return directory
     }
 }

@@ -1,3 +1,5 @@
+import BertGraph
+
 /// A tensor owned by the host: concrete shape and row-major elements. Weight readers produce
 /// them, the runtime takes inputs and returns outputs as them.
 public struct HostTensor: Hashable, Sendable {

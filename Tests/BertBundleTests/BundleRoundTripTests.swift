@@ -1,9 +1,11 @@
 import BertGraph
 import BertModel
+import BertONNX
 import BertRuntime
+import BertTestSupport
 import Foundation
 import XCTest
-@testable import BertExport
+@testable import BertBundle
 
 /// Writing and reloading bundles: the reloaded bundle's logits are bitwise identical to the
 /// in-memory model's (tolerance 0) on 40 MRPC dev pairs, the manifest says what DESIGN.md
@@ -158,10 +160,14 @@ final class BundleRoundTripTests: XCTestCase {
 /// saved as a model directory with the bert-base-uncased vocabulary and MRPC label names,
 /// and loaded as a `Predictor`.
 struct BundleFixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let root = TestPaths.root
     static let data = root.deletingLastPathComponent().appendingPathComponent("shared/data")
     static let vocabulary = data.appendingPathComponent("vocab-bert-base-uncased.txt")
+    /// The repository's ONNX Runtime runner: the project venv's Python (or `$BERTC_PYTHON`).
+    static let onnxRuntime = ONNXRuntimeRunner(
+        python: ProcessInfo.processInfo.environment["BERTC_PYTHON"].map { URL(fileURLWithPath: $0) }
+            ?? root.appendingPathComponent(".venv/bin/python"),
+        script: root.appendingPathComponent("tools/ort_run.py"))
 
     let modelDirectory: URL
     let predictor: Predictor

@@ -6,6 +6,7 @@
 // the forward run are the whole check, and a bad bundle still fails.
 
 import BertModel
+import BertONNX
 import BertText
 import Foundation
 
@@ -44,11 +45,15 @@ public enum BundleVerification {
     ///     bundle's tokenizer settings and buckets so that only weights and graph are compared.
     ///   - onnx: an ONNX export of the same model.
     ///   - pairs: the sample pairs and a description of them.
+    ///   - onnxRuntime: runs `onnx` under ONNX Runtime, or says why none can (needed only
+    ///     with `onnx`).
     /// - Throws: `BundleError` when the bundle is tampered or inconsistent or computes a
     ///   non-finite logit (no report then), `ModelError` for a bad model directory,
     ///   `ONNXRuntimeRunError` when the ONNX file is invalid or ONNX Runtime cannot run it.
     public static func run(bundle: URL, model: String? = nil, onnx: URL? = nil,
-                           pairs: (pairs: [(String, String?)], source: String)) throws -> VerificationReport {
+                           pairs: (pairs: [(String, String?)], source: String),
+                           onnxRuntime: Result<ONNXRuntimeRunner, ONNXRuntimeRunError> = ModelExport.noONNXRuntime)
+        throws -> VerificationReport {
         guard !pairs.pairs.isEmpty else { throw BundleError.badInput(reason: "no sample pairs in \(pairs.source)") }
         if let onnx { try ONNXRuntimeRunner.checkModel(onnx) }
         let loaded = try BundleModel(directory: bundle)
@@ -67,7 +72,7 @@ public enum BundleVerification {
                                       passed: comparison.passes(tolerance: 0) && prediction.classes == reference.classes))
         }
         if let onnx {
-            let runner = try ONNXRuntimeRunner()
+            let runner = try onnxRuntime.get()
             let examples = pairs.pairs.map { loaded.predictor.encoder.encode($0.0, $0.1) }
             let comparison = PredictionComparison(prediction.logits, try runner.logits(model: onnx, examples: examples))
             checks.append(ParityCheck(against: "onnx", path: onnx.path, comparison: comparison,

@@ -97,19 +97,10 @@ public final class BundleModel {
     static func readGraph(_ url: URL, labelCount: Int, shortestSequence: Int = 1) throws -> Graph {
         func bad(_ reason: String) -> BundleError { .badGraph(file: url.path, reason: reason) }
         let data: Data
-        do {
-            let file = try RegularFile(url)
-            guard let contents = try file.contents(limit: maxGraphBytes) else {
-                throw bad("it has \(file.size) bytes, more than the \(maxGraphBytes) a graph file may have")
+        do { data = try RegularFile.contents(of: url, limit: maxGraphBytes) } catch {
+            throw BundleError.unreadable(url, error) { size in
+                bad("it has \(size) bytes, more than the \(maxGraphBytes) a graph file may have")
             }
-            data = contents
-        } catch let error as BundleError {
-            throw error
-        } catch let problem as RegularFile.Problem {
-            if case .notRegular(let kind) = problem { throw BundleError.notRegularFile(file: url.path, kind: kind) }
-            throw BundleError.io(file: url.path, reason: "the file is missing or cannot be read")
-        } catch {
-            throw BundleError.io(file: url.path, reason: "cannot read it (\(FileAccess.reason(for: error)))")
         }
         guard let text = String(validating: data, as: UTF8.self) else { throw bad("not UTF-8 text") }
         let graph: Graph
@@ -129,7 +120,8 @@ public final class BundleModel {
         guard graph.type(of: logits) == expected else {
             throw bad("logits is \(graph.type(of: logits)), expected \(expected) for \(labelCount) labels")
         }
-        if let training = graph.outputs.first(where: { $0.name == "loss" || $0.name.hasPrefix("grad:") }) {
+        let trainingOutput = graph.outputs.first { $0.name == GraphNames.loss || $0.name.hasPrefix(GraphNames.gradientPrefix) }
+        if let training = trainingOutput {
             throw bad("output \(training.name) belongs to a training graph, not an inference graph")
         }
         for (i, node) in graph.nodes.enumerated() {

@@ -1,6 +1,8 @@
-// Runs an exported ONNX model under ONNX Runtime, which only exists in Python here, by
-// calling `tools/ort_run.py` with the project venv's interpreter (or `$BERTC_PYTHON`). Used to
-// compare a bundle or an in-memory model with its ONNX export.
+// Runs an exported ONNX model under ONNX Runtime, which only exists in Python here: a Python
+// interpreter runs a script (the repository's `tools/ort_run.py`) that reads a JSON request
+// and prints the outputs as JSON. The caller says where both are (`bertc` finds them beside
+// its repository, see Sources/bertc/ONNXRuntimeLocation.swift). Used to compare a bundle or an
+// in-memory model with its ONNX export.
 //
 // Inputs are encoded exactly as the `Predictor` encodes them (same tokenizer, packing and
 // truncation), all pairs in one batch padded to the longest pair; padding only changes
@@ -34,37 +36,20 @@ public enum ONNXRuntimeRunError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// ONNX Runtime through `tools/ort_run.py`.
+/// ONNX Runtime through a Python script (`tools/ort_run.py`).
 public struct ONNXRuntimeRunner {
     /// Max abs difference allowed between ONNX Runtime's and the interpreter's logits: both
     /// compute in float32 but fuse and order reductions differently.
     public static let tolerance: Float = 1e-5
-    /// The environment variable naming the Python interpreter to use.
-    public static let pythonVariable = "BERTC_PYTHON"
 
+    /// The Python interpreter, one with the `onnxruntime` package.
     public let python: URL
+    /// The script it runs (`tools/ort_run.py`).
     public let script: URL
 
-    /// Finds the interpreter (`$BERTC_PYTHON`, else `.venv/bin/python` of the repository) and
-    /// the script (`tools/ort_run.py`), searching up from the current directory and from the
-    /// executable for the repository.
-    /// - Throws: `ONNXRuntimeRunError.unavailable` saying what is missing and how to get it.
-    public init() throws {
-        let fm = FileManager.default
-        guard let root = Self.repositoryRoot() else {
-            throw ONNXRuntimeRunError.unavailable(
-                reason: "tools/ort_run.py not found above the current directory or the bertc executable")
-        }
-        script = root.appendingPathComponent("tools/ort_run.py")
-        if let explicit = ProcessInfo.processInfo.environment[Self.pythonVariable], !explicit.isEmpty {
-            python = URL(fileURLWithPath: explicit)
-        } else {
-            python = root.appendingPathComponent(".venv/bin/python")
-        }
-        guard fm.isExecutableFile(atPath: python.path) else {
-            throw ONNXRuntimeRunError.unavailable(
-                reason: "no Python at \(python.path) (run tools/setup.sh venv, or set \(Self.pythonVariable))")
-        }
+    public init(python: URL, script: URL) {
+        self.python = python
+        self.script = script
     }
 
     /// The most bytes an ONNX model file may have (protobuf's limit for one message).
@@ -72,31 +57,26 @@ public struct ONNXRuntimeRunner {
 
     /// Checks that `model` is a regular file holding a model libonnx accepts (external data
     /// relative to its directory), so that ONNX Runtime is only ever started on one.
+    /// - Returns: the file's bytes.
     /// - Throws: `ONNXRuntimeRunError.badModel` naming the file.
-    public static func checkModel(_ model: URL) throws {
+    @discardableResult
+    public static func checkModel(_ model: URL) throws -> Data {
         func bad(_ reason: String) -> ONNXRuntimeRunError { .badModel(file: model.path, reason: reason) }
         let data: Data
-        do {
-            let file = try RegularFile(model)
-            guard let contents = try file.contents(limit: maxModelBytes) else {
-                throw bad("it has \(file.size) bytes, more than the \(maxModelBytes) of one protobuf message")
-            }
-            data = contents
-        } catch let problem as RegularFile.Problem {
-            switch problem {
+        do { data = try RegularFile.contents(of: model, limit: maxModelBytes) } catch {
+            switch error {
             case .missing: throw bad("it does not exist")
             case .notRegular(let kind): throw bad("it is \(kind), not a regular file")
             case .unreadable: throw bad("it cannot be read")
+            case .tooLarge(let size): throw bad("it has \(size) bytes, more than the \(maxModelBytes) of one protobuf message")
+            case .readFailed(let reason): throw bad("it cannot be read (\(reason))")
             }
-        } catch let error as ONNXRuntimeRunError {
-            throw error
-        } catch {
-            throw bad("it cannot be read (\(FileAccess.reason(for: error)))")
         }
         do { try ONNXValidator.validate(data, directory: model.deletingLastPathComponent()) } catch {
             if case ONNXExportError.invalidModel(let message) = error { throw bad(message) }
             throw bad("\(error)")
         }
+        return data
     }
 
     /// Logits `[pairs, labels]` of the ONNX model at `model` for `examples`, run as one batch.
@@ -156,21 +136,5 @@ public struct ONNXRuntimeRunner {
                                              stderr: String(text.suffix(2000)))
         }
         return outData
-    }
-
-    /// The directory holding `tools/ort_run.py`.
-    private static func repositoryRoot() -> URL? {
-        let fm = FileManager.default
-        let starts = [URL(fileURLWithPath: fm.currentDirectoryPath),
-                      URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent(),
-                      URL(fileURLWithPath: #filePath).deletingLastPathComponent()]
-        for start in starts {
-            var directory = start.standardizedFileURL
-            for _ in 0..<8 {
-                if fm.fileExists(atPath: directory.appendingPathComponent("tools/ort_run.py").path) { return directory }
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        return nil
     }
 }

@@ -1,5 +1,5 @@
 import XCTest
-@testable import BertExport
+@testable import BertONNX
 
 final class ONNXValidatorTests: XCTestCase {
     /// Garbage bytes are rejected with a message, not a crash.

@@ -41,7 +41,7 @@ public enum BundleWriter {
     public static let weightsFile = "weights.safetensors"
     public static let vocabularyFile = "vocab.txt"
     /// `created_by` of every manifest.
-    public static let producer = "bertc"
+    public static let producer = BertcVersion.name
 
     /// Writes `predictor` as a bundle at `destination`.
     /// - Parameters:
@@ -103,7 +103,9 @@ public enum BundleWriter {
         }
 
         let vocabularyData: Data
-        do { vocabularyData = try Data(contentsOf: vocabulary) } catch {
+        do {
+            vocabularyData = try FileAccess.read(vocabulary.path, limit: Vocabulary.maximumFileSize, what: "a vocabulary")
+        } catch {
             throw BundleError.io(file: vocabulary.path, reason: FileAccess.reason(for: error))
         }
         try write(vocabularyData, to: directory.appendingPathComponent(vocabularyFile))
@@ -132,12 +134,7 @@ public enum BundleWriter {
     /// Writes `data` and flushes it to disk, so the rename that publishes the bundle never
     /// publishes files whose bytes are still only in the page cache.
     private static func write(_ data: Data, to url: URL) throws {
-        do {
-            try data.write(to: url)
-            let handle = try FileHandle(forUpdating: url)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
+        do { try FileAccess.writeFlushed(data, to: url) } catch {
             throw BundleError.io(file: url.path, reason: FileAccess.reason(for: error))
         }
     }

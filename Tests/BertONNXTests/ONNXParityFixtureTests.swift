@@ -14,9 +14,10 @@ import BertGraph
 import BertModel
 import BertPasses
 import BertRuntime
+import BertTestSupport
 import Foundation
 import XCTest
-@testable import BertExport
+@testable import BertONNX
 
 final class ONNXParityFixtureTests: XCTestCase {
     /// Bumped when the fixture layout changes, so a pytest never reads a stale layout.
@@ -26,9 +27,7 @@ final class ONNXParityFixtureTests: XCTestCase {
         if let dir = ProcessInfo.processInfo.environment["BERTC_ONNX_PARITY_DIR"], !dir.isEmpty {
             return URL(fileURLWithPath: dir)
         }
-        let package = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return package.appendingPathComponent(".build/onnx-parity")
+        return TestPaths.root.appendingPathComponent(".build/onnx-parity")
     }
 
     func testWriteParityFixtures() throws {
@@ -40,24 +39,19 @@ final class ONNXParityFixtureTests: XCTestCase {
             let graph = try TinyBert.graph(config)
             let weights = TinyBert.weights(for: graph, seed: gelu == "erf" ? 1 : 2)
             let dir = root.appendingPathComponent("tiny-bert-\(gelu)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try ONNXExporter().write(graph: graph, weights: weights, to: dir.appendingPathComponent("model.onnx"))
-            try writeWeights(weights, to: dir)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(config).write(to: dir.appendingPathComponent("config.json"))
+            try writeModel(to: dir, config: config, weights: weights) { model in
+                try ONNXExporter().write(graph: graph, weights: weights, to: model)
+            }
             variants.append(dir.lastPathComponent)
             if gelu == "erf" {
                 // The same model with its weights in `model.onnx.data` (the >2 GiB code path).
                 let external = root.appendingPathComponent("tiny-bert-erf-external-data")
-                try FileManager.default.createDirectory(at: external, withIntermediateDirectories: true)
                 var options = ONNXExportOptions()
                 options.externalDataThreshold = 1024
-                let summary = try ONNXExporter(options: options)
-                    .write(graph: graph, weights: weights, to: external.appendingPathComponent("model.onnx"))
-                XCTAssertNotNil(summary.externalDataPath)
-                try writeWeights(weights, to: external)
-                try encoder.encode(config).write(to: external.appendingPathComponent("config.json"))
+                try writeModel(to: external, config: config, weights: weights) { model in
+                    let summary = try ONNXExporter(options: options).write(graph: graph, weights: weights, to: model)
+                    XCTAssertNotNil(summary.externalDataPath)
+                }
                 variants.append(external.lastPathComponent)
             }
         }
@@ -89,12 +83,7 @@ final class ONNXParityFixtureTests: XCTestCase {
     /// The pretrained MiniLM-L6 (from `tools/setup.sh model`) with a seeded 2-label head:
     /// exported to `minilm-l6/model.onnx` with the interpreter's outputs for a padded batch.
     func testWritePretrainedFixture() throws {
-        let cache = ProcessInfo.processInfo.environment["BERTC_MODEL_CACHE"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/bertc/models")
-        let modelDir = cache.appendingPathComponent("minilm-l6")
-        guard FileManager.default.fileExists(atPath: modelDir.appendingPathComponent("model.safetensors").path) else {
-            throw XCTSkip("the pretrained model is missing at \(modelDir.path): run tools/setup.sh model")
-        }
+        guard let modelDir = TestPaths.installedPretrainedModel else { throw XCTSkip("\(MissingPretrainedModel())") }
         let model = try ModelDirectory.open(modelDir.path)
         let graph = try BertBuilder.build(model.config, head: .classification(labels: 2),
                                           options: GraphOptions(dropout: false, loss: false, encoderOutputs: true))
@@ -133,12 +122,9 @@ final class ONNXParityFixtureTests: XCTestCase {
         let store = try ParameterStore.matching(graph)
         for (name, tensor) in weights { try store.set(name, tensor) }
 
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try ONNXExporter().write(graph: graph, parameters: store, to: dir.appendingPathComponent("model.onnx"))
-        try writeWeights(weights, to: dir)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(tiny).write(to: dir.appendingPathComponent("config.json"))
+        try writeModel(to: dir, config: tiny, weights: weights) { model in
+            try ONNXExporter().write(graph: graph, parameters: store, to: model)
+        }
 
         let (batch, seq) = (3, 7)
         var rng = SplitMix64(seed: 7)
@@ -159,34 +145,40 @@ final class ONNXParityFixtureTests: XCTestCase {
         let plan = try PlanMemory().run(graph, bindings: ["batch": batch, "seq": seq])
         let outputs = try Interpreter(graph: graph, plan: plan, threads: 1).run(inputs: inputs, parameters: store)
 
-        var blob = Data()
-        var outputIndex: [String: Any] = [:]
-        var offset = 0
-        for name in outputs.keys.sorted() {
-            let floats = try XCTUnwrap(outputs[name]?.floats)
-            outputIndex[name] = ["shape": outputs[name]!.shape, "offset": offset]
-            blob.append(ONNXGraphBuilder.littleEndianBytes(floats))
-            offset += floats.count
-        }
+        let (blob, outputIndex) = try floatBlob(outputs)
         let inputIndex = inputs.mapValues { t -> [String: Any] in ["shape": t.shape, "values": t.int32s!.map(Int.init)] }
         try blob.write(to: dir.appendingPathComponent("interpreter.bin"))
         try JSONSerialization.data(withJSONObject: ["inputs": inputIndex, "outputs": outputIndex], options: [.sortedKeys])
             .write(to: dir.appendingPathComponent("interpreter.json"))
     }
 
-    private func writeWeights(_ weights: [String: HostTensor], to dir: URL) throws {
-        var blob = Data()
-        var index: [String: [String: Any]] = [:]
-        var offset = 0
-        for name in weights.keys.sorted() {
-            let t = weights[name]!
-            let floats = try XCTUnwrap(t.floats)
-            index[name] = ["shape": t.shape, "offset": offset]
-            blob.append(ONNXGraphBuilder.littleEndianBytes(floats))
-            offset += floats.count
-        }
+    /// A variant's `model.onnx` (written by `export`), its weights (`weights.bin` and
+    /// `weights.json`) and `config.json`, in `dir`.
+    private func writeModel<Config: Encodable>(to dir: URL, config: Config, weights: [String: HostTensor],
+                                               export: (URL) throws -> Void) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try export(dir.appendingPathComponent("model.onnx"))
+        let (blob, index) = try floatBlob(weights)
         try blob.write(to: dir.appendingPathComponent("weights.bin"))
         try JSONSerialization.data(withJSONObject: index, options: [.sortedKeys])
             .write(to: dir.appendingPathComponent("weights.json"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(config).write(to: dir.appendingPathComponent("config.json"))
+    }
+
+    /// The float32 tensors in name order as one little-endian blob, and each one's shape and
+    /// element offset in it.
+    private func floatBlob(_ tensors: [String: HostTensor]) throws -> (Data, [String: Any]) {
+        var blob = Data()
+        var index: [String: Any] = [:]
+        var offset = 0
+        for name in tensors.keys.sorted() {
+            let floats = try XCTUnwrap(tensors[name]?.floats)
+            index[name] = ["shape": tensors[name]!.shape, "offset": offset]
+            blob.append(ONNXGraphBuilder.littleEndianBytes(floats))
+            offset += floats.count
+        }
+        return (blob, index)
     }
 }
