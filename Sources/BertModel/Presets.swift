@@ -1,31 +1,14 @@
 import Foundation
 
-/// Named model configs shipped in `graphs/` (bert-tiny, bert-mini, minilm-l6, bert-base), and
-/// resolution of a CONFIG argument: a file, a model directory, or a preset name.
+/// Named model configs shipped in the repository's `graphs/` (bert-tiny, bert-mini, minilm-l6,
+/// bert-base), and resolution of a CONFIG argument: a file, a model directory, or a preset name.
 public enum Presets {
     public static let names = ["bert-tiny", "bert-mini", "minilm-l6", "bert-base"]
 
-    /// The `graphs/` directory: `$BERTC_GRAPHS`, else found by walking up from the
-    /// executable and from the current directory.
-    public static func graphsDirectory() -> URL? {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["BERTC_GRAPHS"] { return URL(fileURLWithPath: env) }
-        var starts = [URL(fileURLWithPath: fm.currentDirectoryPath)]
-        starts.append(URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent())
-        for start in starts {
-            var dir = start.standardizedFileURL
-            for _ in 0..<8 {
-                let candidate = dir.appendingPathComponent("graphs")
-                if fm.fileExists(atPath: candidate.appendingPathComponent("bert-tiny.json").path) { return candidate }
-                dir = dir.deletingLastPathComponent()
-            }
-        }
-        return nil
-    }
-
     /// Resolves CONFIG: a JSON file, a directory holding `config.json`/`bert_config.json`, or a
-    /// preset name.
-    public static func resolve(_ spec: String) throws -> BertConfig {
+    /// preset name, read from `graphs` (the directory holding `<preset>.json`; the caller
+    /// finds it, since a library does not search for the repository's files).
+    public static func resolve(_ spec: String, graphs: URL?) throws -> BertConfig {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: spec, isDirectory: &isDir) {
@@ -37,7 +20,7 @@ public enum Presets {
             }
             throw ModelError.notAModelDirectory(spec, "no config.json or bert_config.json")
         }
-        guard names.contains(spec), let dir = graphsDirectory() else {
+        guard names.contains(spec), let dir = graphs else {
             throw ModelError.unknownPreset(spec, names)
         }
         return try BertConfig.load(dir.appendingPathComponent("\(spec).json"))

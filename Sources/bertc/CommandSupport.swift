@@ -29,7 +29,7 @@ struct WorkloadOptions: ParsableArguments {
     /// argument), checked to hold `--seq` positions and the workload to fit `memoryLimit`.
     func resolve(_ source: String? = nil, training: Bool, memoryLimit: Int = BertConfig.memoryLimit) throws -> BertConfig {
         let source = source ?? config
-        let bertConfig = try Presets.resolve(source)
+        let bertConfig = try Presets.resolve(source, graphs: Repository.graphs())
         guard seq <= bertConfig.maxPositionEmbeddings else {
             throw ValidationError("--seq \(seq) exceeds max_position_embeddings \(bertConfig.maxPositionEmbeddings)")
         }

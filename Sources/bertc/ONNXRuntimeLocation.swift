@@ -1,7 +1,7 @@
 // Where `bertc export` and `bertc verify` find ONNX Runtime: the script `tools/ort_run.py` and
 // a Python interpreter with the onnxruntime package, both in the repository bertc is run from
-// or was built in (the interpreter is the project venv's, `.venv/bin/python`). The repository
-// is found by searching up from the current directory, the executable and this source file.
+// or was built in (the interpreter is the project venv's, `.venv/bin/python`; the repository
+// is found by `Repository.root`).
 // `$BERTC_ORT_RUNNER` names the script and `$BERTC_PYTHON` the interpreter instead.
 
 import BertONNX
@@ -24,7 +24,7 @@ enum ONNXRuntimeLocation {
         func given(_ name: String) -> URL? {
             environment[name].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
         }
-        let root = repositoryRoot()
+        let root = Repository.root(containing: "tools/ort_run.py")
         guard let script = given(scriptVariable) ?? root?.appendingPathComponent("tools/ort_run.py") else {
             throw .unavailable(reason: "tools/ort_run.py not found above the current directory or the bertc executable")
         }
@@ -37,21 +37,5 @@ enum ONNXRuntimeLocation {
             throw .unavailable(reason: "no Python\(place) (run tools/setup.sh venv, or set \(pythonVariable))")
         }
         return ONNXRuntimeRunner(python: python, script: script)
-    }
-
-    /// The directory holding `tools/ort_run.py`.
-    private static func repositoryRoot() -> URL? {
-        let fm = FileManager.default
-        let starts = [URL(fileURLWithPath: fm.currentDirectoryPath),
-                      URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent(),
-                      URL(fileURLWithPath: #filePath).deletingLastPathComponent()]
-        for start in starts {
-            var directory = start.standardizedFileURL
-            for _ in 0..<8 {
-                if fm.fileExists(atPath: directory.appendingPathComponent("tools/ort_run.py").path) { return directory }
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        return nil
     }
 }

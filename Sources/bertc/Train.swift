@@ -74,7 +74,7 @@ struct Train: ParsableCommand {
         if let savedTask = saved?.task, savedTask != spec.name {
             throw ValidationError("the run in \(out) is a \(savedTask) run; --resume cannot continue it as \(spec.name)")
         }
-        var recipe = try TaskRecipe.load(task: spec.name, graphs: Presets.graphsDirectory())
+        var recipe = try TaskRecipe.load(task: spec.name, graphs: Repository.graphs())
         if let saved {
             recipe.training = saved.options
             recipe.optimization = saved.optimization
