@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "BertTrainingTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertTraining"]),
         .testTarget(name: "BertONNXTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertONNX",
                                                      "BertTestSupport"]),
-        .testTarget(name: "BertBundleTests", dependencies: ["BertGraph", "BertRuntime", "BertModel", "BertONNX", "BertBundle",
+        .testTarget(name: "BertBundleTests", dependencies: ["BertGraph", "BertRuntime", "BertModel", "BertText", "BertONNX", "BertBundle",
                                                        "BertTestSupport"]),
         .testTarget(name: "BertModelTests", dependencies: ["BertGraph", "BertPasses", "BertRuntime", "BertModel", "BertText",
                                                       "BertTestSupport"]),

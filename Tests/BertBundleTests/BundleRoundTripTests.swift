@@ -2,6 +2,7 @@ import BertGraph
 import BertModel
 import BertONNX
 import BertRuntime
+import BertText
 import BertTestSupport
 import Foundation
 import XCTest

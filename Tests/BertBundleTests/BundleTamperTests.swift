@@ -1,6 +1,7 @@
 import BertGraph
 import BertModel
 import BertRuntime
+import BertText
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,10 +1,10 @@
 import Foundation
 import XCTest
-@testable import BertBundle
+@testable import BertText
 
 /// The self-contained SHA-256 against the FIPS 180-4 / NIST CAVP example vectors and against
 /// coreutils' `sha256sum` on a file that spans many chunks.
-final class BundleSHA256Tests: XCTestCase {
+final class SHA256DigestTests: XCTestCase {
     func testKnownVectors() {
         let vectors: [(String, String)] = [
             ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),

@@ -1,8 +1,8 @@
-// SHA-256 (FIPS 180-4) for bundle checksums, self-contained.
+// SHA-256 (FIPS 180-4) for bundle checksums and feature digests, self-contained.
 //
 // Why not swift-crypto: Foundation on Linux has no CryptoKit, and the swift-crypto package
 // would add a network fetch and about a minute and a half of build time to every clean build
-// for one function. SHA-256 is short and fully specified; `BundleSHA256Tests` checks this
+// for one function. SHA-256 is short and fully specified; `SHA256DigestTests` checks this
 // implementation against the FIPS 180-4 / NIST test vectors (empty, "abc", the two-block
 // 448-bit message, one million 'a's) and against coreutils' `sha256sum` on a real file.
 //
