@@ -109,6 +109,7 @@ public struct SQuADFeatureConverter: Sendable {
     /// The WordPiece ids of `text` (the full tokenizer).
     public func encode(_ text: String) -> [Int32] {
         var ids: [Int32] = []
+        let wordPiece = self.wordPiece
         basic.forEachWord(in: text) { wordPiece.appendPieces(of: $0, to: &ids) }
         return ids
     }
@@ -128,6 +129,9 @@ public struct SQuADFeatureConverter: Sendable {
     func pieces(ofWords words: [String]) -> ContextPieces {
         var context = ContextPieces()
         context.firstPieceOfWord.reserveCapacity(words.count)
+        // Locals, so that the closure does not copy (retain and release) the whole converter
+        // for every word.
+        let basic = self.basic, wordPiece = self.wordPiece
         for (index, word) in words.enumerated() {
             context.firstPieceOfWord.append(context.ids.count)
             let before = context.ids.count
