@@ -14,7 +14,7 @@ Writes into golden/tf-checkpoint/:
   tiny_bert.json         config and listing: name, dtype, shape, byte offset into the .bin
                          (-1 for non-float tensors, whose values are stored inline)
   bert-mini-index-listing.json
-                         names, shapes and dtypes of /work/shared/fixtures/tf-bundle-index
+                         names, shapes and dtypes of the shared fixture tf-bundle-index
                          as TF lists them. TF opens an index without its data file, but its
                          Python API does not expose BundleEntryProto offsets or sizes, so
                          those are not recorded here; the Swift test checks them
@@ -34,7 +34,9 @@ import tensorflow as tf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "golden", "tf-checkpoint")
-FIXTURE = "/work/shared/fixtures/tf-bundle-index/bert_model.ckpt.index"
+# The shared fixtures sit beside the repository (../shared/fixtures) unless $BERTC_FIXTURES names them.
+FIXTURES = os.environ.get("BERTC_FIXTURES", os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
+FIXTURE = os.path.join(FIXTURES, "tf-bundle-index", "bert_model.ckpt.index")
 
 CONFIG = dict(vocab_size=64, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
               intermediate_size=32, max_position_embeddings=32, type_vocab_size=2,
@@ -141,7 +143,7 @@ def write_fixture_listing():
     shutil.rmtree(work)
     with open(os.path.join(OUT, "bert-mini-index-listing.json"), "w") as f:
         json.dump({"generator": "tools/golden_tf_checkpoint.py", "tensorflow": tf.__version__,
-                   "source": FIXTURE, "tensors": tensors}, f, indent=1)
+                   "source": os.path.relpath(FIXTURE, os.path.dirname(FIXTURES)), "tensors": tensors}, f, indent=1)
         f.write("\n")
 
 

@@ -7,7 +7,7 @@ attribute names), since Swift's string comparisons give it no hints.
 
 Inputs: the repository (golden/, graphs/, the op table in Sources/BertGraph/Op.swift), the data
 root ($BERTC_DATA, else ../shared/data), the BERT-Mini index fixture
-(/work/shared/fixtures/tf-bundle-index, or $BERTC_FIXTURES), and graphs and a bundle that the
+(../shared/fixtures/tf-bundle-index beside the repository, or $BERTC_FIXTURES), and graphs and a bundle that the
 given bertc writes for tiny models made here. Reproducible: the same inputs give the same files.
 """
 import argparse
@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("BERTC_DATA", ROOT.parent / "shared" / "data"))
-FIXTURES = Path(os.environ.get("BERTC_FIXTURES", "/work/shared/fixtures"))
+FIXTURES = Path(os.environ.get("BERTC_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 CORPUS = ROOT / "fuzz" / "corpus"
 DICTS = ROOT / "fuzz" / "dict"
 

@@ -3,12 +3,13 @@
 // tf.train.load_checkpoint); plus the corrupt-file errors.
 
 import BertGraph
+import BertTestSupport
 @testable import BertModel
 import Foundation
 import XCTest
 
 final class CheckpointTFTests: XCTestCase {
-    static let fixtureIndex = URL(fileURLWithPath: "/work/shared/fixtures/tf-bundle-index/bert_model.ckpt.index")
+    static let fixtureIndex = TestPaths.fixture("tf-bundle-index/bert_model.ckpt.index")
     static let tinyPrefix = goldenURL("tf-checkpoint/tiny_bert.ckpt")
 
     // MARK: - BERT-Mini index

@@ -10,6 +10,13 @@ public enum TestPaths {
 
     public static func golden(_ path: String) -> URL { root.appendingPathComponent("golden/\(path)") }
 
+    /// The shared fixtures: `$BERTC_FIXTURES`, else `../shared/fixtures` beside the repository.
+    public static func fixture(_ path: String) -> URL {
+        let fixtures = ProcessInfo.processInfo.environment["BERTC_FIXTURES"].map { URL(fileURLWithPath: $0) }
+            ?? root.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
+        return fixtures.appendingPathComponent(path)
+    }
+
     /// Where `tools/setup.sh model` installs the pretrained MiniLM-L6:
     /// `$BERTC_MODEL_CACHE/minilm-l6`, by default under `~/.cache/bertc/models`.
     public static var pretrainedModelDirectory: URL {
