@@ -346,7 +346,7 @@ def pytorch_run(args, seed, recipe, settings):
 # MARK: - bertc fine-tune
 
 def bertc_command(args, seed, recipe, settings, run):
-    command = [str(BERTC), "train", "--model", str(args.model), "--task", "squad", "--out", str(run),
+    command = [str(args.bertc), "train", "--model", str(args.model), "--task", "squad", "--out", str(run),
                "--seed", str(seed), "--data-dir", str(args.data_dir), "--json"]
     # bertc has no step limit: a smoke run trains one epoch on the first max_steps batches.
     limit = settings["max_steps"] and settings["max_steps"] * recipe["batch_size"]
@@ -358,8 +358,8 @@ def bertc_command(args, seed, recipe, settings, run):
 
 
 def bertc_run(args, seed, recipe, settings):
-    if not BERTC.exists():
-        raise RuntimeError(f"{BERTC} does not exist: build it (drop --no-build) or use --pytorch-only")
+    if not Path(args.bertc).exists():
+        raise RuntimeError(f"{args.bertc} does not exist: build it (drop --no-build) or use --pytorch-only")
     # bertc never trains over an existing run directory: a fresh one each time.
     run = ROOT / ".build" / "bench" / time.strftime(f"squad-run-%Y%m%d-%H%M%S-s{seed}")
     command = bertc_command(args, seed, recipe, settings, run)
@@ -491,6 +491,7 @@ def main():
                    help="stop after N training steps (smoke runs; bertc: one epoch of N batches)")
     p.add_argument("--max-eval-questions", type=int, default=None, help="evaluate the first N questions (smoke runs)")
     p.add_argument("--no-build", action="store_true", help="use the existing .build/release/bertc")
+    p.add_argument("--bertc", default=None, help="the bertc binary to run (implies --no-build)")
     args = p.parse_args()
     for name in ("max_questions", "max_steps", "max_eval_questions"):
         if getattr(args, name) is not None and getattr(args, name) <= 0:
@@ -513,12 +514,14 @@ def main():
     print(f"recipe from {recipe['source']}: {recipe['epochs']} epochs, batch {recipe['batch_size']}, "
           f"lr {recipe['learning_rate']}, warmup {recipe['warmup_fraction']}", file=sys.stderr)
     frameworks = [f for f, skip in (("bertc", args.pytorch_only), ("pytorch", args.bertc_only)) if not skip]
-    if "bertc" in frameworks and not args.no_build:
+    if "bertc" in frameworks and not (args.no_build or args.bertc):
         build()
+    args.bertc = Path(args.bertc or BERTC).resolve()
     settings = {"max_questions": args.max_questions, "max_steps": args.max_steps,
                 "max_eval_questions": args.max_eval_questions, "attn": args.attn, "bertc_args": args.bertc_args}
     done = {(r["framework"], r["seed"], settings_key(r["settings"])) for r in read_results(results)}
     cpu = cpu_description()
+    failures = []
     for seed in [int(s) for s in args.seeds.split(",") if s]:
         for framework in frameworks:
             if (framework, seed, settings_key(settings)) in done:
@@ -526,7 +529,12 @@ def main():
                 continue
             print(f"{framework} seed {seed} (load {os.getloadavg()[0]:.2f}) ...", file=sys.stderr)
             load_before = os.getloadavg()[0]
-            run = (bertc_run if framework == "bertc" else pytorch_run)(args, seed, recipe, settings)
+            try:
+                run = (bertc_run if framework == "bertc" else pytorch_run)(args, seed, recipe, settings)
+            except RuntimeError as error:  # the other runs still go ahead; this one stays to do
+                print(f"  {framework} seed {seed} failed: {error}", file=sys.stderr)
+                failures.append(f"{framework} seed {seed}")
+                continue
             row = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                    "commit": git_commit(), "cpu": cpu, "threads": THREADS, "framework": framework,
                    "seed": seed, "settings": settings, "recipe": recipe,
@@ -534,8 +542,12 @@ def main():
             append_result(results, row)
             print(f"  EM {run['exact_match']:.2f}  F1 {run['f1']:.2f}  {run['train_seconds']:.1f} s of training "
                   f"({run['examples_per_second']:.2f} examples/s)", file=sys.stderr)
-    print(table(read_results(results)))
+    rows = read_results(results)
+    if rows:
+        print(table(rows))
     print(f"results in {results}", file=sys.stderr)
+    if failures:
+        raise SystemExit(f"failed: {', '.join(failures)} (rerun to retry them)")
 
 
 if __name__ == "__main__":

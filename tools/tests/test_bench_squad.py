@@ -122,3 +122,58 @@ def test_train_features_point_at_the_answer_text():
             question["answers"]["text"][0].strip() in span, (question["id"], span)
     assert answered >= len(train)
     print(json.dumps({"questions": len(train), "features": len(features["input_ids"]), "answered": answered}))
+
+
+STUB = """#!/usr/bin/env python3
+import json, sys
+with open(__file__ + ".calls", "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\\n")
+if "--fail" in __file__:
+    sys.exit("Error: unknown task squad")
+seed = int(sys.argv[sys.argv.index("--seed") + 1])
+print(json.dumps({"exact_match": 60.0 + seed, "f1": 70.0 + seed, "loss": 1.5, "train_seconds": 100.0,
+                  "examples_per_second": 8.0, "steps": 5, "epochs": 1}))
+"""
+
+
+def run_script(tmp_path, stub_name, *extra):
+    import subprocess
+    stub = tmp_path / stub_name
+    stub.write_text(STUB)
+    stub.chmod(0o755)
+    model = tmp_path / "model"
+    model.mkdir(exist_ok=True)
+    (model / "config.json").write_text("{}")
+    (model / "vocab.txt").write_text("")
+    command = [sys.executable, str(ROOT / "tools" / "bench_squad_vs_pytorch.py"), "--bertc-only", "--bertc",
+               str(stub), "--model", str(model), "--data-dir", str(DATA), "--results",
+               str(tmp_path / "results.jsonl"), *extra]
+    return subprocess.run(command, capture_output=True, text=True), stub
+
+
+@pytest.mark.skipif(not SQUAD.exists(), reason=f"{SQUAD} not found")
+def test_bertc_runs_are_recorded_once_and_skipped_on_rerun(tmp_path):
+    out, stub = run_script(tmp_path, "bertc", "--seeds", "0,1", "--max-steps", "3", "--bertc-args", "--pack-tokens 0")
+    assert out.returncode == 0, out.stderr
+    calls = [json.loads(line) for line in Path(str(stub) + ".calls").read_text().splitlines()]
+    assert [c[c.index("--seed") + 1] for c in calls] == ["0", "1"]
+    assert calls[0][:4] == ["train", "--model", str(tmp_path / "model"), "--task"]
+    assert calls[0][calls[0].index("--limit") + 1] == "96" and calls[0][calls[0].index("--epochs") + 1] == "1"
+    assert calls[0][-2:] == ["--pack-tokens", "0"]
+    rows = bench.read_results(tmp_path / "results.jsonl")
+    assert [(r["framework"], r["seed"], r["exact_match"]) for r in rows] == [("bertc", 0, 60.0), ("bertc", 1, 61.0)]
+    assert set(rows[0]["cpu"]["flags"]) == set(bench.CPU_FLAGS)
+    assert "| bertc | 0,1 | 60.50 | 70.50 | 100.0 | 8.00 |" in out.stdout
+    again, _ = run_script(tmp_path, "bertc", "--seeds", "0,1", "--max-steps", "3", "--bertc-args", "--pack-tokens 0")
+    assert again.returncode == 0 and "already in" in again.stderr
+    assert len(Path(str(stub) + ".calls").read_text().splitlines()) == 2
+    other, _ = run_script(tmp_path, "bertc", "--seeds", "0", "--max-steps", "4", "--bertc-args", "--pack-tokens 0")
+    assert other.returncode == 0 and len(bench.read_results(tmp_path / "results.jsonl")) == 3  # other settings
+
+
+@pytest.mark.skipif(not SQUAD.exists(), reason=f"{SQUAD} not found")
+def test_a_failed_run_is_reported_and_not_recorded(tmp_path):
+    out, _ = run_script(tmp_path, "bertc--fail", "--seeds", "0", "--max-steps", "1")
+    assert out.returncode != 0
+    assert "unknown task squad" in out.stderr and "failed: bertc seed 0" in out.stderr
+    assert not (tmp_path / "results.jsonl").exists()
