@@ -285,14 +285,15 @@ def torch_squad(spec):
     sched = get_linear_schedule_with_warmup(opt, int(recipe["warmup_fraction"] * total), total)
     max_steps = spec["max_steps"] or total
     rng = np.random.default_rng(spec["seed"])
-    step_seconds, losses, trained = [], [], 0
+    # CPU seconds per step besides wall seconds: on a loaded machine they still tell what a step costs.
+    step_seconds, step_cpu_seconds, losses, trained = [], [], [], 0
     model.train()
     for _ in range(epochs):
         order = torch.from_numpy(rng.permutation(features))
         for b in range(steps_per_epoch):
             if len(step_seconds) == max_steps:
                 break
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             rows = order[b * batch_size:(b + 1) * batch_size]
             loss = model(**{k: v[rows] for k, v in train.items()}).loss
             loss.backward()
@@ -301,6 +302,7 @@ def torch_squad(spec):
             sched.step()
             opt.zero_grad(set_to_none=True)
             step_seconds.append(time.perf_counter() - start)
+            step_cpu_seconds.append(time.process_time() - cpu_start)
             losses.append(loss.item())
             trained += len(rows)
     train_seconds = sum(step_seconds)
@@ -318,29 +320,34 @@ def torch_squad(spec):
     start_logits, end_logits = np.concatenate(starts), np.concatenate(ends)
     predictions = postprocess_qa_predictions(eval_examples, dev, start_logits, end_logits)
     metrics = evaluate_v11(eval_examples, predictions)
-    if spec.get("predictions"):
-        Path(spec["predictions"]).write_text(json.dumps(predictions, indent=2) + "\n", encoding="utf-8")
-    later = step_seconds[1:] or step_seconds  # the first step also allocates
+    Path(spec["predictions"]).write_text(json.dumps(predictions, indent=2) + "\n", encoding="utf-8")
+    def median_after_first(values):  # the first step also allocates
+        later = sorted(values[1:] or values)
+        return later[len(later) // 2]
     print(json.dumps({
         "exact_match": metrics["exact_match"], "f1": metrics["f1"], "eval_questions": metrics["total"],
         "eval_features": len(dev["input_ids"]), "train_questions": len(train_examples),
         "train_features": features, "steps": len(step_seconds), "planned_steps": total,
         "train_seconds": train_seconds, "examples_per_second": trained / train_seconds if train_seconds else 0.0,
-        "millis_per_step": 1e3 * sorted(later)[len(later) // 2], "first_step_millis": 1e3 * step_seconds[0],
+        "millis_per_step": 1e3 * median_after_first(step_seconds), "first_step_millis": 1e3 * step_seconds[0],
+        "cpu_millis_per_step": 1e3 * median_after_first(step_cpu_seconds),
         "loss_first": losses[0], "loss_last": losses[-1], "prepare_seconds": prepare_seconds,
         "eval_seconds": time.perf_counter() - eval_start, "attn": spec["attn"],
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}))
 
 
 def pytorch_run(args, seed, recipe, settings):
+    # The run's predictions.json goes to a fresh directory beside bertc's runs.
+    run = ROOT / ".build" / "bench" / time.strftime(f"squad-pytorch-%Y%m%d-%H%M%S-s{seed}")
+    run.mkdir(parents=True)
     spec = {"seed": seed, "recipe": recipe, "squad": str(args.squad_file), "model": str(args.model),
             "max_questions": settings["max_questions"], "max_eval_questions": settings["max_eval_questions"],
-            "max_steps": settings["max_steps"], "attn": settings["attn"]}
+            "max_steps": settings["max_steps"], "attn": settings["attn"], "predictions": str(run / "predictions.json")}
     out = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], env=ENV,
                          capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"PyTorch run failed: {out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "run": str(run.relative_to(ROOT))}
 
 
 # MARK: - bertc fine-tune
