@@ -503,6 +503,8 @@ def main():
     for name in ("max_questions", "max_steps", "max_eval_questions"):
         if getattr(args, name) is not None and getattr(args, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive")
+    if args.pytorch_only and args.bertc_only:
+        p.error("--pytorch-only and --bertc-only leave nothing to run")
     smoke = any(getattr(args, n) for n in ("max_questions", "max_steps", "max_eval_questions"))
     results = Path(args.results) if args.results else (SMOKE_RESULTS if smoke else RESULTS)
     if args.table:
