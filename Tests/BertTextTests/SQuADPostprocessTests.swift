@@ -368,4 +368,51 @@ final class SQuADPostprocessTests: XCTestCase {
         XCTAssertEqual(features.map { Array($0.tokens.dropFirst(4)) }, [["ann", "went", "home", ".", "[SEP]"],
                                                                         ["bob", "ran", "away", ".", "[SEP]"]])
     }
+
+    // MARK: - Answering strings
+
+    /// Questions and contexts as strings: the model closure sees every window of the batch,
+    /// and the answer comes back with its offsets in the context, from whichever window holds it.
+    func testAnswererFindsTheSpanAndItsOffsets() throws {
+        let vocabulary = try TestFixtures.vocabulary()
+        let converter = try SQuADFeatureConverter(vocabulary: vocabulary, lowercase: true, maxSeqLength: 24,
+                                                  docStride: 6, maxQueryLength: 8)
+        let answerer = SQuADAnswerer(converter: converter)
+        let filler = Array(repeating: "and then  the river ran on,", count: 4).joined(separator: " ")
+        let contexts = [filler + " Ann Lee's\u{A0}boat\twent home.", "Short: Bob."]
+        let questions = ["Whose boat went home?", "Who?"]
+        let targets = [["ann", "lee"], ["bob"]]
+        var windows = 0
+        let answers = try answerer.answers(to: Array(zip(questions, contexts))) { features in
+            windows = features.count
+            // A high start logit on the first target piece and a high end logit on the last,
+            // in every window that holds them.
+            return features.map { feature in
+                var start = [Float](repeating: 0, count: converter.maxSeqLength)
+                var end = start
+                let target = targets[feature.exampleIndex]
+                for position in feature.contextPositions where feature.tokens[position] == target[0]
+                    && Array(feature.tokens[position...].prefix(target.count)) == target {
+                    start[position] = 8
+                    end[position + target.count - 1] = 8
+                }
+                return SQuADSpanLogits(start: start, end: end)
+            }
+        }
+        XCTAssertGreaterThan(windows, 4)
+        XCTAssertEqual(answers.map(\.text), ["Ann Lee's\u{A0}boat", "Bob"])
+        for (answer, context) in zip(answers, contexts) {
+            let characters = try XCTUnwrap(answer.characters)
+            let scalars = Array(context.unicodeScalars)[characters]
+            XCTAssertEqual(String(String.UnicodeScalarView(scalars)), answer.text)
+            XCTAssertEqual(answer.score, 16)
+        }
+        // No words: no window, and the empty answer.
+        let empty = try answerer.answer(question: "Who?", context: " \n") { _ in
+            XCTFail("the model runs on no window")
+            return []
+        }
+        XCTAssertEqual(empty.text, "")
+        XCTAssertNil(empty.characters)
+    }
 }
