@@ -264,8 +264,16 @@ public struct SQuADPostprocessor: Sendable {
     /// `_get_best_indexes`: the positions of the `count` highest logits, highest first, the
     /// lower position first among equal logits.
     static func bestIndexes(_ logits: [Float], count: Int) -> [Int] {
-        let sorted = logits.indices.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
-        return Array(sorted.prefix(count))
+        var best: [Int] = []
+        best.reserveCapacity(count + 1)
+        for (position, logit) in logits.enumerated() {
+            if best.count >= count, let last = best.last, logits[last] >= logit { continue }
+            // After every position with a logit at least as high: the earlier position stays
+            // ahead on a tie, as in a stable sort.
+            best.insert(position, at: best.firstIndex { logits[$0] < logit } ?? best.count)
+            if best.count > count { best.removeLast() }
+        }
+        return best
     }
 
     /// `_compute_softmax`: exp(score - max) over their sum, summed in order.
