@@ -163,20 +163,45 @@ public struct SQuADPostprocessor: Sendable {
         var score: Double { startLogit + endLogit }
     }
 
+    /// An n-best entry before the softmax.
+    typealias RankedAnswer = (text: String, startLogit: Double, endLogit: Double, characters: Range<Int>?)
+
     func prediction(for example: SQuADExample, windows: [(SQuADFeature, SQuADSpanLogits)]) throws -> SQuADPrediction {
-        let versionTwo = options.versionTwoWithNegative
+        let (candidates, null) = try spanCandidates(of: example, windows: windows)
+        let nbest = rankedAnswers(candidates, null: null?.candidate, example: example, windows: windows)
+        let probabilities = Self.softmax(nbest.map { $0.startLogit + $0.endLogit })
+        let entries = zip(nbest, probabilities).map {
+            SQuADNBestEntry(text: $0.text, probability: $1, startLogit: $0.startLogit, endLogit: $0.endLogit,
+                            characters: $0.characters)
+        }
+        var chosen = 0
+        var nullScoreDiff: Double?
+        if let null {
+            // "" when null score - best non-null score > the threshold (strictly).
+            let bestNonNull = entries.firstIndex { !$0.text.isEmpty } ?? 0
+            let difference = null.score - entries[bestNonNull].startLogit - entries[bestNonNull].endLogit
+            nullScoreDiff = difference
+            chosen = difference > options.nullScoreDiffThreshold
+                ? entries.firstIndex { $0.text.isEmpty } ?? bestNonNull : bestNonNull
+        }
+        let answer = entries[chosen]
+        return SQuADPrediction(id: example.id, text: answer.text, probability: answer.probability,
+                               score: answer.startLogit + answer.endLogit, characters: answer.characters,
+                               nbest: entries, nullScoreDiff: nullScoreDiff)
+    }
+
+    /// The valid spans of every window in the original's order (window, start rank, end rank),
+    /// and in v2.0 the null answer of the window with the lowest null score.
+    func spanCandidates(of example: SQuADExample, windows: [(SQuADFeature, SQuADSpanLogits)]) throws
+        -> (candidates: [Candidate], null: (candidate: Candidate, score: Double)?) {
         var candidates: [Candidate] = []
         // The original's starting value: a window's null score replaces it only when lower.
-        var null = Candidate(window: 0, start: 0, end: 0, startLogit: 0, endLogit: 0)
-        var nullScore = 1_000_000.0
+        var null = (candidate: Candidate(window: 0, start: 0, end: 0, startLogit: 0, endLogit: 0), score: 1_000_000.0)
         for (windowIndex, (feature, logits)) in windows.enumerated() {
             try check(logits, of: feature, question: example.id)
-            if versionTwo {
-                let start = Double(logits.start[0]), end = Double(logits.end[0])
-                if start + end < nullScore {
-                    nullScore = start + end
-                    null = Candidate(window: windowIndex, start: 0, end: 0, startLogit: start, endLogit: end)
-                }
+            let start = Double(logits.start[0]), end = Double(logits.end[0])
+            if start + end < null.score {
+                null = (Candidate(window: windowIndex, start: 0, end: 0, startLogit: start, endLogit: end), start + end)
             }
             let ends = Self.bestIndexes(logits.end, count: options.nBestSize)
             for start in Self.bestIndexes(logits.start, count: options.nBestSize) {
@@ -187,14 +212,21 @@ public struct SQuADPostprocessor: Sendable {
                 }
             }
         }
-        if versionTwo { candidates.append(null) }
+        guard options.versionTwoWithNegative else { return (candidates, nil) }
+        candidates.append(null.candidate)
+        return (candidates, null)
+    }
+
+    /// The n-best list: candidates by score (stable), each distinct answer text once; in v2.0
+    /// the null answer added when absent; the nonce "empty" when no text is left.
+    func rankedAnswers(_ candidates: [Candidate], null: Candidate?, example: SQuADExample,
+                       windows: [(SQuADFeature, SQuADSpanLogits)]) -> [RankedAnswer] {
         // Highest score first; equal scores keep their order (Python's stable sort).
         let order = candidates.indices.sorted {
             let left = candidates[$0].score, right = candidates[$1].score
             return left > right || (left == right && $0 < $1)
         }
-
-        var nbest: [(text: String, startLogit: Double, endLogit: Double, characters: Range<Int>?)] = []
+        var nbest: [RankedAnswer] = []
         var seen = Set<[UInt8]>()
         for candidate in order.lazy.map({ candidates[$0] }) {
             if nbest.count >= options.nBestSize { break }
@@ -207,33 +239,15 @@ public struct SQuADPostprocessor: Sendable {
                 nbest.append(("", candidate.startLogit, candidate.endLogit, nil))
             }
         }
-        if versionTwo && !seen.contains([]) {
+        if let null, !seen.contains([]) {
             nbest.append(("", null.startLogit, null.endLogit, nil))
         }
         // The original's nonce for a question with no valid span. In v2.0 it crashes when only
         // the null answer is left; the nonce stands in as the best non-null answer there too.
-        if nbest.isEmpty || (versionTwo && !nbest.contains { !$0.text.isEmpty }) {
+        if !nbest.contains(where: { !$0.text.isEmpty }) && (nbest.isEmpty || null != nil) {
             nbest.append(("empty", 0, 0, nil))
         }
-
-        let probabilities = Self.softmax(nbest.map { $0.startLogit + $0.endLogit })
-        let entries = zip(nbest, probabilities).map {
-            SQuADNBestEntry(text: $0.text, probability: $1, startLogit: $0.startLogit, endLogit: $0.endLogit,
-                            characters: $0.characters)
-        }
-        var chosen = 0
-        var nullScoreDiff: Double?
-        if versionTwo {
-            let bestNonNull = entries.firstIndex { !$0.text.isEmpty } ?? 0
-            let difference = nullScore - entries[bestNonNull].startLogit - entries[bestNonNull].endLogit
-            nullScoreDiff = difference
-            chosen = difference > options.nullScoreDiffThreshold
-                ? entries.firstIndex { $0.text.isEmpty } ?? bestNonNull : bestNonNull
-        }
-        let answer = entries[chosen]
-        return SQuADPrediction(id: example.id, text: answer.text, probability: answer.probability,
-                               score: answer.startLogit + answer.endLogit, characters: answer.characters,
-                               nbest: entries, nullScoreDiff: nullScoreDiff)
+        return nbest
     }
 
     /// The logits cover the tokens and are numbers.

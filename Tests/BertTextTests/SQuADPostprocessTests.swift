@@ -340,6 +340,33 @@ final class SQuADPostprocessTests: XCTestCase {
         }
     }
 
+    /// With no valid span the original answers v1.1 with the nonce "empty" and fails in v2.0
+    /// mode; here v2.0 takes the nonce as its best non-null answer, and the threshold decides.
+    func testNoValidSpanGivesTheNonce() throws {
+        let example = SQuADExample(id: "q", question: "Who went home?", context: "Ann went home.")
+        let feature = try SQuADFeatureTests.converter().features(of: example, exampleIndex: 0, isTraining: false)[0]
+        // The single best start is a question token, so no span is valid.
+        var logits = SQuADSpanLogits(start: [Float](repeating: 0, count: 384), end: [Float](repeating: 0, count: 384))
+        logits.start[1] = 4
+        logits.start[0] = -1
+        logits.end[0] = -2
+        let one = SQuADPostprocessingOptions(nBestSize: 1)
+        let versionOne = try SQuADPostprocessor(options: one).predictions(examples: [example], features: [feature],
+                                                                         logits: [logits])
+        XCTAssertEqual(versionOne.map(\.text), ["empty"])
+        XCTAssertEqual(versionOne.first?.nbest.count, 1)
+        for (threshold, text) in [(-3.5, ""), (-3.0, "empty")] {
+            let options = SQuADPostprocessingOptions(nBestSize: 1, versionTwoWithNegative: true,
+                                                     nullScoreDiffThreshold: threshold)
+            let prediction = try XCTUnwrap(try SQuADPostprocessor(options: options).predictions(
+                examples: [example], features: [feature], logits: [logits]).first)
+            XCTAssertEqual(prediction.nbest.map(\.text), ["", "empty"])
+            XCTAssertEqual(prediction.nullScoreDiff, -3)
+            XCTAssertEqual(prediction.text, text, "threshold \(threshold)")
+            XCTAssertNil(prediction.characters)
+        }
+    }
+
     // MARK: - Examples from strings
 
     /// A question and context given as strings split as the reader splits a file, with the
