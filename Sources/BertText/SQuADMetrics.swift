@@ -10,8 +10,9 @@
 //   - v2.0 drops gold answers that normalise to "" and scores a question that is left with none
 //     (an impossible one) against "" (F1 1 only when the prediction normalises to nothing too);
 //     it averages over the answered questions only, and reports those with gold answers
-//     (HasAns) and those without (NoAns) apart. These are the numbers of `evaluate-v2.0.py`
-//     without a na-prob file, whose threshold then changes nothing.
+//     (HasAns) and those without (NoAns) apart. Given no-answer odds (`--na-prob-file`, such
+//     as null_odds.json), a question whose odds exceed `--na-prob-thresh` counts as answered
+//     "", and the best exact match and F1 over all thresholds are reported with them.
 // Strings are compared by Unicode scalars, as Python compares code points. Lower-casing maps each
 // scalar on its own (Python's `lower` also turns a word-final capital sigma into a final sigma).
 
@@ -31,11 +32,19 @@ public enum SQuADMetrics {
         public var noAnsExact: Double?
         public var noAnsF1: Double?
         public var noAnsTotal: Int?
+        /// v2.0 with no-answer probabilities (`--na-prob-file`): the best exact match and F1 over
+        /// every probability threshold, and the thresholds that give them.
+        public var bestExact: Double?
+        public var bestExactThreshold: Double?
+        public var bestF1: Double?
+        public var bestF1Threshold: Double?
 
         enum CodingKeys: String, CodingKey {
             case exactMatch = "exact_match", f1, total
             case hasAnsExact = "HasAns_exact", hasAnsF1 = "HasAns_f1", hasAnsTotal = "HasAns_total"
             case noAnsExact = "NoAns_exact", noAnsF1 = "NoAns_f1", noAnsTotal = "NoAns_total"
+            case bestExact = "best_exact", bestExactThreshold = "best_exact_thresh"
+            case bestF1 = "best_f1", bestF1Threshold = "best_f1_thresh"
         }
     }
 
@@ -46,10 +55,22 @@ public enum SQuADMetrics {
     }
 
     /// The official script's numbers for `predictions` (question id -> answer text).
-    /// - Parameter versionTwo: the v2.0 script (no na-prob file); else the v1.1 script.
-    public static func evaluate(examples: [SQuADExample], predictions: [String: String],
-                                versionTwo: Bool) -> Result {
-        let scored = questionScores(examples: examples, predictions: predictions, versionTwo: versionTwo)
+    /// - Parameters:
+    ///   - versionTwo: the v2.0 script; else the v1.1 script.
+    ///   - noAnswerProbabilities: v2.0's `--na-prob-file` (such as null_odds.json), question id
+    ///     -> odds of no answer; a missing question counts 0. Nil: no file.
+    ///   - noAnswerThreshold: `--na-prob-thresh`: odds above it count as answering "".
+    public static func evaluate(examples: [SQuADExample], predictions: [String: String], versionTwo: Bool,
+                                noAnswerProbabilities: [String: Double]? = nil,
+                                noAnswerThreshold: Double = 1.0) -> Result {
+        let raw = questionScores(examples: examples, predictions: predictions, versionTwo: versionTwo)
+        var scored = raw
+        if versionTwo, let odds = noAnswerProbabilities {
+            for index in scored.indices where odds[scored[index].example.id, default: 0] > noAnswerThreshold {
+                let right: Double = scored[index].example.answers.isEmpty ? 1 : 0
+                scored[index].score = QuestionScore(exact: right, f1: right)
+            }
+        }
         guard versionTwo else {
             // v1.1 divides by every question in the file, answered or not.
             let sums = sum(scored.map(\.score))
@@ -73,7 +94,44 @@ public enum SQuADMetrics {
             result.noAnsF1 = percent(sums.f1, noAnswer.count)
             result.noAnsTotal = noAnswer.count
         }
+        if let odds = noAnswerProbabilities {
+            let examplesWithoutAnswer = examples.filter(\.answers.isEmpty).count
+            let best = bestThresholds(raw, predictions: predictions, odds: odds, withoutAnswer: examplesWithoutAnswer)
+            (result.bestExact, result.bestExactThreshold) = best.exact
+            (result.bestF1, result.bestF1Threshold) = best.f1
+        }
         return result
+    }
+
+    /// `find_all_best_thresh`: answering "" for the questions whose odds exceed a threshold,
+    /// the best exact match and F1 over all thresholds (each question's odds, lowest first),
+    /// starting from all questions without an answer right and none with one.
+    static func bestThresholds(_ scored: [(example: SQuADExample, score: QuestionScore)], predictions: [String: String],
+                               odds: [String: Double], withoutAnswer: Int)
+        -> (exact: (Double, Double), f1: (Double, Double)) {
+        // The odds in the order Python's stable sort leaves them: by value, then question order.
+        var ranked: [(index: Int, odds: Double)] = []
+        for (index, entry) in scored.enumerated() {
+            if let value = odds[entry.example.id] { ranked.append((index, value)) }
+        }
+        ranked.sort { $0.odds < $1.odds || ($0.odds == $1.odds && $0.index < $1.index) }
+        func best(_ value: (QuestionScore) -> Double) -> (Double, Double) {
+            var current = Double(withoutAnswer), bestScore = current, threshold = 0.0
+            for (index, questionOdds) in ranked {
+                let (example, score) = scored[index]
+                if !example.answers.isEmpty {
+                    current += value(score)
+                } else if !(predictions[example.id] ?? "").isEmpty {
+                    current -= 1
+                }
+                if current > bestScore {
+                    bestScore = current
+                    threshold = questionOdds
+                }
+            }
+            return (percent(bestScore, scored.count), threshold)
+        }
+        return (best(\.exact), best(\.f1))
     }
 
     /// The scores of each answered question, in example order.

@@ -79,8 +79,23 @@ final class SQuADPostprocessTests: XCTestCase {
             var NoAns_total: Int
         }
 
+        struct WithNullOdds: Decodable {
+            var exact: Double
+            var f1: Double
+            var total: Int
+            var HasAns_exact: Double
+            var HasAns_f1: Double
+            var NoAns_exact: Double
+            var NoAns_f1: Double
+            var best_exact: Double
+            var best_exact_thresh: Double
+            var best_f1: Double
+            var best_f1_thresh: Double
+        }
+
         struct Threshold: Decodable {
             var plain: Plain
+            var with_null_odds: WithNullOdds
             var per_question: [String: [Double]]
         }
 
@@ -298,6 +313,24 @@ final class SQuADPostprocessTests: XCTestCase {
             }
             XCTAssertEqual([result.total, result.hasAnsTotal, result.noAnsTotal],
                            [expected.total, expected.HasAns_total, expected.NoAns_total])
+            XCTAssertNil(result.bestExact)
+
+            // With null_odds.json as the na-prob file, threshold 1.0, as BERT's README runs it.
+            let withOdds = try XCTUnwrap(metrics.thresholds[threshold]).with_null_odds
+            let oddsResult = SQuADMetrics.evaluate(examples: examples, predictions: golden, versionTwo: true,
+                                                   noAnswerProbabilities: nullOdds)
+            let oddsPairs: [(Double?, Double)] = [
+                (oddsResult.exactMatch, withOdds.exact), (oddsResult.f1, withOdds.f1),
+                (oddsResult.hasAnsExact, withOdds.HasAns_exact), (oddsResult.hasAnsF1, withOdds.HasAns_f1),
+                (oddsResult.noAnsExact, withOdds.NoAns_exact), (oddsResult.noAnsF1, withOdds.NoAns_f1),
+                (oddsResult.bestExact, withOdds.best_exact), (oddsResult.bestF1, withOdds.best_f1),
+            ]
+            for (index, (value, reference)) in oddsPairs.enumerated() {
+                XCTAssertEqual(try XCTUnwrap(value), reference, accuracy: 1e-9, "\(threshold) with odds: number \(index)")
+            }
+            XCTAssertEqual(oddsResult.bestExactThreshold, withOdds.best_exact_thresh)
+            XCTAssertEqual(oddsResult.bestF1Threshold, withOdds.best_f1_thresh)
+            XCTAssertEqual(oddsResult.total, withOdds.total)
             let perQuestion = try XCTUnwrap(metrics.thresholds[threshold]).per_question
             for (example, score) in SQuADMetrics.questionScores(examples: examples, predictions: golden, versionTwo: true) {
                 let reference = perQuestion[example.id] ?? []
