@@ -60,10 +60,18 @@ public struct SQuADNBestEntry: Sendable, Equatable {
     public var endLogit: Double
     /// The answer's offsets in the context, in Unicode scalars; nil for "" and "empty".
     public var characters: Range<Int>?
+
+    public init(text: String, probability: Double, startLogit: Double, endLogit: Double, characters: Range<Int>?) {
+        self.text = text
+        self.probability = probability
+        self.startLogit = startLogit
+        self.endLogit = endLogit
+        self.characters = characters
+    }
 }
 
 /// The answer to one question.
-public struct SQuADPrediction: Sendable {
+public struct SQuADPrediction: Sendable, Equatable {
     /// The question's id.
     public var id: String
     /// predictions.json's value ("" = no answer, in v2.0).
@@ -80,6 +88,17 @@ public struct SQuADPrediction: Sendable {
     public var nbest: [SQuADNBestEntry]
     /// v2.0: null score - best non-null score (null_odds.json's value); nil in v1.1.
     public var nullScoreDiff: Double?
+
+    public init(id: String, text: String, probability: Double, score: Double, characters: Range<Int>?,
+                nbest: [SQuADNBestEntry], nullScoreDiff: Double?) {
+        self.id = id
+        self.text = text
+        self.probability = probability
+        self.score = score
+        self.characters = characters
+        self.nbest = nbest
+        self.nullScoreDiff = nullScoreDiff
+    }
 }
 
 /// Logits that do not fit the features they are given with.
