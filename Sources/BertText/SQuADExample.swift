@@ -28,9 +28,15 @@ public struct SQuADExample: Sendable {
     /// The question's `id`.
     public var id: String
     public var question: String
+    /// The paragraph as the file (or the caller) gives it.
+    public var context: String
     /// The context's words, split on whitespace only (punctuation stays attached).
     public var contextWords: [String]
-    /// The index of the paragraph in the file (the questions of a paragraph share its words).
+    /// The offset in `context` of each word's first character, in Unicode scalars (as Python
+    /// counts characters); answers are mapped back to the context through these.
+    public var contextWordStarts: [Int]
+    /// The index of the paragraph in the file (the questions of a paragraph share its words);
+    /// -1 for an example made from strings, which shares its words with no other.
     public var paragraphIndex: Int
     /// The index of the article (`data` entry) in the file.
     public var articleIndex: Int
@@ -47,6 +53,29 @@ public struct SQuADExample: Sendable {
         public var text: String
         public var firstWord: Int
         public var lastWord: Int
+    }
+
+    /// One question about one context, given as strings (no file): the context is split into
+    /// words exactly as the reader splits a file's paragraphs; there is no answer.
+    /// - Parameter id: the question's name in predictions (any string).
+    public init(id: String = "", question: String, context: String) {
+        let words = ContextWords(context)
+        self.init(id: id, question: question, context: context, words: words, paragraphIndex: -1, articleIndex: -1,
+                  answers: [], isImpossible: false)
+    }
+
+    init(id: String, question: String, context: String, words: ContextWords, paragraphIndex: Int, articleIndex: Int,
+         answers: [SQuADAnswer], isImpossible: Bool) {
+        self.id = id
+        self.question = question
+        self.context = context
+        contextWords = words.words
+        contextWordStarts = words.wordStarts
+        self.paragraphIndex = paragraphIndex
+        self.articleIndex = articleIndex
+        self.answers = answers
+        self.isImpossible = isImpossible
+        trainingAnswer = nil
     }
 }
 
@@ -139,7 +168,7 @@ public enum SQuADReader {
                     let name = ((question as? [String: Any])?["id"] as? String).map { "\"\($0)\"" }
                         ?? "\(questionIndex) of paragraph \(paragraphIndex)"
                     do {
-                        if let example = try readQuestion(question, words: words, options: options,
+                        if let example = try readQuestion(question, context: context, words: words, options: options,
                                                           paragraphIndex: paragraphIndex, articleIndex: articleIndex) {
                             examples.append(example)
                         } else {
@@ -161,7 +190,7 @@ public enum SQuADReader {
     }
 
     /// The example of one `qas` entry, or nil when training drops it.
-    private static func readQuestion(_ value: Any, words: ContextWords, options: SQuADReadingOptions,
+    private static func readQuestion(_ value: Any, context: String, words: ContextWords, options: SQuADReadingOptions,
                                      paragraphIndex: Int, articleIndex: Int) throws -> SQuADExample? {
         guard let qa = value as? [String: Any] else { throw QuestionProblem(reason: "not a JSON object") }
         guard let id = qa["id"] as? String else { throw QuestionProblem(reason: "no \"id\" string") }
@@ -175,9 +204,9 @@ public enum SQuADReader {
             }
         }
         let answers = try readAnswers(qa["answers"], required: options.isTraining && !isImpossible)
-        var example = SQuADExample(id: id, question: question, contextWords: words.words, paragraphIndex: paragraphIndex,
-                                   articleIndex: articleIndex, answers: answers, isImpossible: isImpossible,
-                                   trainingAnswer: nil)
+        var example = SQuADExample(id: id, question: question, context: context, words: words,
+                                   paragraphIndex: paragraphIndex, articleIndex: articleIndex, answers: answers,
+                                   isImpossible: isImpossible)
         guard options.isTraining && !isImpossible else { return example }
         let used = options.firstAnswerOnly ? Array(answers.prefix(1)) : answers
         guard used.count == 1 else {
@@ -260,13 +289,15 @@ public enum SQuADReader {
 /// A context split into words the way run_squad.py splits it.
 struct ContextWords {
     var words: [String] = []
+    /// The offset of each word's first character (Unicode scalar).
+    var wordStarts: [Int] = []
     /// The word of each character (Unicode scalar); -1 before the first word.
     var wordOfCharacter: [Int] = []
 
     init(_ context: String) {
         var current = String.UnicodeScalarView()
         var previousIsWhitespace = true
-        for scalar in context.unicodeScalars {
+        for (offset, scalar) in context.unicodeScalars.enumerated() {
             let value = scalar.value
             if value == 0x20 || value == 0x09 || value == 0x0D || value == 0x0A || value == 0x202F {
                 previousIsWhitespace = true
@@ -275,6 +306,7 @@ struct ContextWords {
                     words.append(String(current))
                     current = String.UnicodeScalarView()
                 }
+                if previousIsWhitespace { wordStarts.append(offset) }
                 current.append(scalar)
                 previousIsWhitespace = false
             }

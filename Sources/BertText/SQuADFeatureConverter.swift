@@ -88,7 +88,9 @@ public struct SQuADFeatureConverter: Sendable {
         var cached: (paragraph: Int, context: ContextPieces)?
         for (index, example) in examples.enumerated() {
             let context: ContextPieces
-            if let cached, cached.paragraph == example.paragraphIndex,
+            // A file's questions share their paragraph's pieces; an example made from strings
+            // (paragraph -1) shares nothing.
+            if let cached, example.paragraphIndex >= 0, cached.paragraph == example.paragraphIndex,
                cached.context.wordCount == example.contextWords.count {
                 context = cached.context
             } else {
