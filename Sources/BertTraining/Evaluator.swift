@@ -60,6 +60,17 @@ public final class Evaluator {
 
     /// Loss (mean over examples) and metrics of `parameters` on `examples`.
     public func evaluate(_ examples: [EncodedExample], parameters: ParameterStore) throws -> Evaluation {
+        try run(examples, parameters: parameters).evaluation
+    }
+
+    /// The span head's start and end logits on the real tokens of each example (windows of
+    /// unlabelled questions have positions 0 and 0, so the loss is computed but meaningless).
+    public func spanLogits(_ examples: [EncodedExample], parameters: ParameterStore) throws -> [(start: [Float], end: [Float])] {
+        try run(examples, parameters: parameters).spans
+    }
+
+    private func run(_ examples: [EncodedExample], parameters: ParameterStore) throws
+        -> (evaluation: Evaluation, spans: [(start: [Float], end: [Float])]) {
         guard !examples.isEmpty else { throw TrainingError.noExamples("the evaluation set") }
         let batcher = LengthBatcher(buckets: buckets, batchSize: batchSize, seed: 0)
         var lossSum = 0.0
@@ -91,19 +102,19 @@ public final class Evaluator {
         switch head {
         case .classification:
             let labels = examples.map { Int($0.label) }
-            return Evaluation(loss: loss, accuracy: Metrics.accuracy(predictions: predictions, labels: labels),
-                              f1: Metrics.f1(predictions: predictions, labels: labels),
-                              matthews: Metrics.matthews(predictions: predictions, labels: labels),
-                              pearson: nil, spearman: nil, examples: examples.count)
+            return (Evaluation(loss: loss, accuracy: Metrics.accuracy(predictions: predictions, labels: labels),
+                               f1: Metrics.f1(predictions: predictions, labels: labels),
+                               matthews: Metrics.matthews(predictions: predictions, labels: labels),
+                               pearson: nil, spearman: nil, examples: examples.count), [])
         case .regression:
             let labels = examples.map { Double($0.label) }
-            return Evaluation(loss: loss, accuracy: nil, f1: nil, matthews: nil,
-                              pearson: Metrics.pearson(scores, labels), spearman: Metrics.spearman(scores, labels),
-                              examples: examples.count)
+            return (Evaluation(loss: loss, accuracy: nil, f1: nil, matthews: nil,
+                               pearson: Metrics.pearson(scores, labels), spearman: Metrics.spearman(scores, labels),
+                               examples: examples.count), [])
         case .span:
             let metrics = try spanScorer?.score(spans)
-            return Evaluation(loss: loss, accuracy: nil, f1: metrics?.f1, exactMatch: metrics?.exactMatch, matthews: nil,
-                              pearson: nil, spearman: nil, examples: examples.count)
+            return (Evaluation(loss: loss, accuracy: nil, f1: metrics?.f1, exactMatch: metrics?.exactMatch, matthews: nil,
+                               pearson: nil, spearman: nil, examples: examples.count), spans)
         }
     }
 }

@@ -27,6 +27,11 @@ public final class SQuADScorer: SpanScorer {
         self.directory = directory
     }
 
+    /// The answers of `dataset` from logits, or nil in a build without SQuAD post-processing.
+    public static func answering(_ dataset: SQuADDataset, options: SQuADOptions, lowercase: Bool) -> SQuADScorer? {
+        make(dataset: dataset, options: options, lowercase: lowercase, directory: nil)
+    }
+
     /// The scorer of `dataset`, or nil in a build without SQuAD post-processing.
     /// - Parameter lowercase: whether the model's tokenizer lower-cases (run_squad.py's
     ///   do_lower_case, which the final text's alignment needs).
@@ -51,6 +56,21 @@ public final class SQuADScorer: SpanScorer {
         #endif
     }
 
+    /// One answer per question (`bertc predict`), and with `directory` the prediction files.
+    /// - Throws: `TrainingError.unsupported` in a build without SQuAD post-processing.
+    public func answers(_ logits: [(start: [Float], end: [Float])], writingTo directory: URL?) throws -> [SpanAnswer] {
+        #if BERTC_SQUAD_POSTPROCESSING
+        let predictions = try predict(logits)
+        if let directory { try postprocessor.write(predictions, to: directory) }
+        return predictions.map {
+            SpanAnswer(id: $0.id, answer: $0.text, score: $0.score, probability: $0.probability,
+                       start: $0.characters?.lowerBound, end: $0.characters?.upperBound)
+        }
+        #else
+        throw TrainingError.unsupported("this build has no SQuAD post-processing")
+        #endif
+    }
+
     #if BERTC_SQUAD_POSTPROCESSING
     private var postprocessor: SQuADPostprocessor {
         var o = SQuADPostprocessingOptions()
@@ -68,4 +88,19 @@ public final class SQuADScorer: SpanScorer {
                                       logits: logits.map { SQuADSpanLogits(start: $0.start, end: $0.end) })
     }
     #endif
+}
+
+/// One question's answer as `bertc predict` reports it.
+public struct SpanAnswer: Codable, Sendable, Equatable {
+    /// The question's id.
+    public var id: String
+    /// The answer text ("" when a v2.0 question is judged to have none).
+    public var answer: String
+    /// The start plus end logit of the answer's span.
+    public var score: Double
+    /// Its probability among the n-best spans.
+    public var probability: Double
+    /// The answer's characters in the context, [start, end) in Unicode scalars; nil for none.
+    public var start: Int?
+    public var end: Int?
 }

@@ -81,6 +81,11 @@ public struct SQuADSource: Sendable, Equatable, CustomStringConvertible {
     /// The articles used; nil: all.
     public var articles: ClosedRange<Int>?
 
+    public init(path: String, articles: ClosedRange<Int>?) {
+        self.path = path
+        self.articles = articles
+    }
+
     public var description: String {
         path + (articles.map { " (articles \($0.lowerBound)-\($0.upperBound))" } ?? "")
     }
@@ -178,9 +183,13 @@ public struct SQuADTask: Sendable {
         return SQuADDataset(examples: examples, features: features, encoded: encoded, dropped: 0)
     }
 
-    /// Questions given as text (`bertc predict --question --context`): one example each, read
-    /// for evaluation.
-    public func dataset(of examples: [SQuADExample]) -> SQuADDataset {
+    /// One question about one context given as text (`bertc predict --question --context`),
+    /// read as a SQuAD file that holds only it would be, with the id "0".
+    public func dataset(question: String, context: String) throws -> SQuADDataset {
+        let file: [String: Any] = ["data": [["title": "", "paragraphs": [["context": context, "qas": [["id": "0", "question": question]]]]]]]
+        let data = try JSONSerialization.data(withJSONObject: file)
+        let examples = try SQuADReader.read(data: data, source: "the question and context given",
+                                            options: readingOptions(training: false)).examples
         let features = converter.features(of: examples, isTraining: false)
         return SQuADDataset(examples: examples, features: features, encoded: features.map { Self.encode($0, start: 0, end: 0) },
                             dropped: 0)

@@ -88,6 +88,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     case badCheckpoint(String, String)
     case noExamples(String)
     case io(String, String)
+    /// Something this build cannot do.
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -103,6 +105,7 @@ public enum TrainingError: Error, CustomStringConvertible {
         case .badCheckpoint(let path, let why): return "cannot resume from \(path): \(why)"
         case .noExamples(let what): return "no examples in \(what)"
         case .io(let path, let why): return "cannot write \(path): \(why)"
+        case .unsupported(let what): return what
         }
     }
 
