@@ -157,10 +157,11 @@ struct Train: ParsableCommand {
     private func printSummary(_ summary: TrainingSummary) throws {
         if output.json {
             try printJSON(summary)
-        } else if let exactMatch = summary.exactMatch {
-            print(String(format: "dev exact_match %.2f, f1 %.2f, loss %.4f after %d steps (%.0f s of training, %.1f examples/s)",
-                         exactMatch, summary.f1 ?? .nan, summary.loss, summary.steps,
-                         summary.trainSeconds, summary.examplesPerSecond))
+        } else if summary.accuracy == nil {
+            // A span run: exact match and F1 when the build scores them, else the loss alone.
+            let scores = summary.exactMatch.map { String(format: "exact_match %.2f, f1 %.2f, ", $0, summary.f1 ?? .nan) } ?? ""
+            print("dev " + scores + String(format: "loss %.4f after %d steps (%.0f s of training, %.1f examples/s)",
+                                           summary.loss, summary.steps, summary.trainSeconds, summary.examplesPerSecond))
         } else {
             print(String(format: "dev accuracy %.4f, F1 %.4f, loss %.4f after %d steps (%.0f s of training, %.1f examples/s)",
                          summary.accuracy ?? .nan, summary.f1 ?? .nan, summary.loss, summary.steps,

@@ -12,10 +12,7 @@ import XCTest
 /// <= 1e-3. Loss: 1e-5 absolute.
 final class GradientParityTests: XCTestCase {
     func testRandomBertTinyGradientsMatchPyTorch() throws {
-        var config = try BertConfig.load(TestPaths.root.appendingPathComponent("graphs/bert-tiny.json"))
-        config.hiddenDropoutProb = 0
-        config.attentionProbsDropoutProb = 0
-        let weights = try SafetensorsReader(url: TestPaths.golden("forward/bert-tiny-random.weights.safetensors"))
+        let (config, weights) = try randomBertTiny()
         let golden = try SafetensorsReader(url: TestPaths.golden("gradients/bert-tiny-random.safetensors"))
         let grads = try gradients(config: config, golden: golden) { try weights.read($0) }
         var worst: Float = 0
@@ -57,10 +54,7 @@ final class GradientParityTests: XCTestCase {
     /// The span head (BertForQuestionAnswering's qa_outputs, no pooler) on the random bert-tiny
     /// encoder, with the loss over the real tokens only; padded and with packed tokens.
     func testRandomBertTinySpanGradientsMatchPyTorch() throws {
-        var config = try BertConfig.load(TestPaths.root.appendingPathComponent("graphs/bert-tiny.json"))
-        config.hiddenDropoutProb = 0
-        config.attentionProbsDropoutProb = 0
-        let weights = try SafetensorsReader(url: TestPaths.golden("forward/bert-tiny-random.weights.safetensors"))
+        let (config, weights) = try randomBertTiny()
         let golden = try SafetensorsReader(url: TestPaths.golden("gradients/bert-tiny-span.safetensors"))
         for packed in [false, true] {
             let grads = try gradients(config: config, golden: golden, head: .span, packedTokens: packed) { name in
@@ -78,6 +72,14 @@ final class GradientParityTests: XCTestCase {
     }
 
     // MARK: - Helpers
+
+    /// bert-tiny without dropout, and the random weights of golden/forward.
+    private func randomBertTiny() throws -> (BertConfig, SafetensorsReader) {
+        var config = try BertConfig.load(TestPaths.root.appendingPathComponent("graphs/bert-tiny.json"))
+        config.hiddenDropoutProb = 0
+        config.attentionProbsDropoutProb = 0
+        return (config, try SafetensorsReader(url: TestPaths.golden("forward/bert-tiny-random.weights.safetensors")))
+    }
 
     private func gradients(config: BertConfig, golden: SafetensorsReader, head: TaskHead = .classification(labels: 2),
                            packedTokens: Bool = false, weight: (String) throws -> HostTensor) throws -> ParameterStore {

@@ -71,14 +71,12 @@ final class SQuADTrainingTests: XCTestCase {
         let graph = try ModelCompiler.graph(config, head: .span, mode: .infer)
         let parameters = try ParameterStore.matching(graph)
         for (name, value) in TinyBert.weights(for: graph, seed: 3) { try parameters.set(name, value) }
-        var training = TrainingOptions()
+        // A recipe as graphs/tasks/squad.json writes one, scaled down.
+        var training = try JSONDecoder().decode(TrainingOptions.self, from: Data(#"""
+            {"batch_size": 16, "max_seq_length": 64, "buckets": [32, 64], "pack_tokens": 16,
+             "eval_batch_size": 32, "log_every": 2}
+            """#.utf8))
         training.epochs = totalEpochs ?? epochs
-        training.batchSize = 16
-        training.maxSequenceLength = 64
-        training.buckets = [32, 64]
-        training.packTokens = 16
-        training.evalBatchSize = 32
-        training.logEvery = 2
         training.squad = options()
         var optimization = OptimizationConfig()
         optimization.learningRate.polynomial.initialLearningRate = 3e-3
