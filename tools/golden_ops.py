@@ -156,6 +156,18 @@ dy = randn(6, 8)
 case("scatter_rows", "scatter_rows", {"leading": [2, 4]}, [dy, rows],
      [torch.zeros(8, 8).index_add(0, rows.long(), dy).reshape(2, 4, 8)])
 
+# The span loss of SQuAD (after the others, so that their random draws stay as they were):
+# cross-entropy over the positions the mask keeps, which is BertForQuestionAnswering's loss
+# with the logits of the masked-out positions set to -inf.
+logits = randn(3, 6, scale=3.0)
+mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0], [1, 1, 0, 0, 0, 0]], dtype=torch.int32)
+positions = torch.tensor([5, 2, 0], dtype=torch.int32)
+mce = lambda l: F.cross_entropy(l.masked_fill(mask == 0, float("-inf")), positions.long())
+case("masked_softmax_cross_entropy", "masked_softmax_cross_entropy", {}, [logits, mask, positions], [mce(logits)])
+dloss = torch.tensor(0.8)
+case("masked_softmax_cross_entropy_grad", "masked_softmax_cross_entropy_grad", {}, [dloss, logits, mask, positions],
+     grad_of(mce, [logits], dloss, [0]))
+
 OUT.mkdir(parents=True, exist_ok=True)
 for old in OUT.glob("*.json"):
     old.unlink()

@@ -4,6 +4,10 @@
 public enum GraphNames {
     /// The output holding the scalar training objective.
     public static let loss = "loss"
+    /// The span head's outputs: a start and an end logit per position, [batch, seq].
+    public static let startLogits = "start_logits", endLogits = "end_logits"
+    /// The span head's training inputs: the answer's first and last token, int[batch].
+    public static let startPositions = "start_positions", endPositions = "end_positions"
     /// The prefix of a gradient output's name: `grad:` followed by the parameter's name.
     public static let gradientPrefix = "grad:"
 

@@ -178,6 +178,17 @@ extension Op {
         case .meanSquaredError, .meanSquaredErrorGrad:
             return try loss(("predictions", "[b, 1]"), ("targets", "[b]"), integerTargets: false, columns: .fixed(1),
                             gradient: self == .meanSquaredErrorGrad)
+        case .maskedSoftmaxCrossEntropy, .maskedSoftmaxCrossEntropyGrad:
+            let first = self == .maskedSoftmaxCrossEntropyGrad ? 1 : 0
+            try arity(first + 3)
+            for i in 0...first { try float(i) }
+            try integer(first + 1); try integer(first + 2)
+            guard first == 0 || s[0].rank == 0 else { throw fail("dloss must be [], got \(s[0])") }
+            let (logits, mask, positions) = (s[first], s[first + 1], s[first + 2])
+            guard logits.rank == 2, mask == logits, positions == Shape([logits[0]]) else {
+                throw fail("logits must be [b, s], mask [b, s] and positions [b], got \(logits), \(mask) and \(positions)")
+            }
+            return [first == 0 ? f32(Shape([Dim]())) : types[1]]
         case .fill(_, let shape):
             try arity(0)
             return [f32(shape)]

@@ -122,6 +122,14 @@ public enum Op: Hashable, Sendable {
     case meanSquaredError
     /// (dloss [], predictions [b, 1], targets f32[b]) -> dpredictions [b, 1]
     case meanSquaredErrorGrad
+    /// (logits [b, s], mask int[b, s], positions int[b]) -> f32[]: mean over the batch of
+    /// -log softmax(logits)[position], the softmax taken over the positions where mask is
+    /// not 0 (the real tokens; padding never enters). A position outside [0, s) or where
+    /// mask is 0 is an error. The span loss of SQuAD, once for the start and once for the end.
+    case maskedSoftmaxCrossEntropy
+    /// (dloss [], logits [b, s], mask int[b, s], positions int[b]) -> dlogits [b, s]: zero
+    /// where mask is 0.
+    case maskedSoftmaxCrossEntropyGrad
 
     // MARK: Constants
     /// () -> a tensor of `shape` filled with `value` (the seed gradient of a loss).
@@ -164,6 +172,8 @@ extension Op {
         case reshape, transpose
         case softmaxCrossEntropy = "softmax_cross_entropy", softmaxCrossEntropyGrad = "softmax_cross_entropy_grad"
         case meanSquaredError = "mean_squared_error", meanSquaredErrorGrad = "mean_squared_error_grad"
+        case maskedSoftmaxCrossEntropy = "masked_softmax_cross_entropy"
+        case maskedSoftmaxCrossEntropyGrad = "masked_softmax_cross_entropy_grad"
         case fill
         case linear, addLayerNorm = "add_layer_norm", scaledMaskedSoftmax = "scaled_masked_softmax"
         case scaledSoftmaxGrad = "scaled_softmax_grad", geluGradSum = "gelu_grad_sum", attention
@@ -203,6 +213,8 @@ extension Op {
         case .softmaxCrossEntropyGrad: return .softmaxCrossEntropyGrad
         case .meanSquaredError: return .meanSquaredError
         case .meanSquaredErrorGrad: return .meanSquaredErrorGrad
+        case .maskedSoftmaxCrossEntropy: return .maskedSoftmaxCrossEntropy
+        case .maskedSoftmaxCrossEntropyGrad: return .maskedSoftmaxCrossEntropyGrad
         case .fill: return .fill
         case .linear: return .linear
         case .addLayerNorm: return .addLayerNorm
@@ -233,6 +245,7 @@ extension Op.Kind {
     /// largest input.
     public static let reductions: Set<Op.Kind> = [
         .sumLeading, .gatherGrad, .softmaxCrossEntropy, .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad,
+        .maskedSoftmaxCrossEntropy, .maskedSoftmaxCrossEntropyGrad,
     ]
     /// Ops that move, index or fill elements without arithmetic; no FLOPs.
     public static let movement: Set<Op.Kind> = [
@@ -270,7 +283,8 @@ extension Op {
         func b(_ x: Bool) -> String { x ? "true" : "false" }
         switch self {
         case .gather, .positions, .gatherRows, .add, .mul, .tanh, .tanhGrad, .relu, .reluGrad, .maskedSoftmax, .softmaxGrad,
-             .softmaxCrossEntropy, .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad:
+             .softmaxCrossEntropy, .softmaxCrossEntropyGrad, .meanSquaredError, .meanSquaredErrorGrad,
+             .maskedSoftmaxCrossEntropy, .maskedSoftmaxCrossEntropyGrad:
             return []
         case .gatherGrad(let rows): return [("rows", String(rows))]
         case .select(let axis, let index): return [("axis", String(axis)), ("index", String(index))]
@@ -329,6 +343,8 @@ extension Op {
         case .softmaxCrossEntropyGrad: return .softmaxCrossEntropyGrad
         case .meanSquaredError: return .meanSquaredError
         case .meanSquaredErrorGrad: return .meanSquaredErrorGrad
+        case .maskedSoftmaxCrossEntropy: return .maskedSoftmaxCrossEntropy
+        case .maskedSoftmaxCrossEntropyGrad: return .maskedSoftmaxCrossEntropyGrad
         case .fill: return .fill(value: try a.float("value"), shape: try a.shape("shape"))
         case .linear: return .linear(activation: try a.activation("activation"))
         case .addLayerNorm: return .addLayerNorm(epsilon: try a.float("epsilon"))

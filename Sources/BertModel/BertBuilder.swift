@@ -1,16 +1,26 @@
 import BertGraph
 
-/// The task head on top of the pooled `[CLS]` vector.
+/// The task head: on the pooled `[CLS]` vector (classification, regression) or on every
+/// token of the last layer (span extraction).
 public enum TaskHead: Hashable, Sendable {
     /// Dropout then dense to `labels` logits; loss: softmax cross-entropy.
     case classification(labels: Int)
     /// Dropout then dense to one output; loss: mean squared error (STS-B).
     case regression
+    /// Dense `qa_outputs` from each token to a start and an end logit, as Hugging Face's
+    /// `BertForQuestionAnswering` (no pooler, no dropout); outputs `start_logits` and
+    /// `end_logits` [batch, seq]; loss: the mean of the start and end cross-entropies, each a
+    /// softmax over the real tokens, against the inputs `start_positions` and `end_positions`
+    /// (SQuAD, as run_squad.py).
+    case span
 
+    /// Outputs of the head's dense layer per pooled vector (classification, regression) or
+    /// per token (span).
     public var outputCount: Int {
         switch self {
         case .classification(let n): return n
         case .regression: return 1
+        case .span: return 2
         }
     }
 }
@@ -49,7 +59,8 @@ public struct GraphOptions: Hashable, Sendable {
 
 /// Builds BERT (embeddings, encoder, pooler) plus a task head as one static graph with
 /// symbolic `batch` and `seq` dims. Parameter names follow Hugging Face's
-/// `BertForSequenceClassification`, in its layout (linear weights `[out, in]`).
+/// `BertForSequenceClassification` (`BertForQuestionAnswering` for the span head, which has
+/// no pooler), in its layout (linear weights `[out, in]`).
 public struct BertBuilder {
     public let config: BertConfig
     public let head: TaskHead
@@ -85,19 +96,23 @@ public struct BertBuilder {
         }
         tokenRows = options.packedTokens ? g.addInput("token_rows", .i32(.tokens)) : nil
 
-        // The head reads only the [CLS] row of the last layer. Unless the sequence output is
-        // asked for, the last layer computes that row alone: its keys and values still read
+        // A pooled head reads only the [CLS] row of the last layer. Unless the sequence output
+        // is asked for, the last layer computes that row alone: its keys and values still read
         // every token, but its query, output projection, FFN and LayerNorms see one row per
-        // example. The arithmetic of that row is unchanged.
+        // example. The arithmetic of that row is unchanged. The span head reads every token.
         var x = try embeddings(ids: ids, types: types)
         if let rows = tokenRows {
             x = try g.apply1(.gatherRows, [x, rows], name: "bert.encoder.packed")
         }
-        let classTokenLayer = options.encoderOutputs ? nil : config.numHiddenLayers - 1
+        let classTokenLayer = options.encoderOutputs || head == .span ? nil : config.numHiddenLayers - 1
         for i in 0..<config.numHiddenLayers where i != classTokenLayer {
             x = try encoderLayer(i, x, mask: mask)
         }
         let sequence = x
+        if head == .span {
+            try spanHead(sequence, mask: mask)
+            return g
+        }
         let cls: ValueID
         if let last = classTokenLayer, last >= 0 {
             let row = try classRow(of: x, name: "bert.encoder.layer.\(last).cls")
@@ -124,10 +139,35 @@ public struct BertBuilder {
             case .regression:
                 let labels = g.addInput("labels", .f32(.batch))
                 loss = try g.apply1(.meanSquaredError, [logits, labels], name: GraphNames.loss)
+            case .span:
+                throw GraphError.malformed("BertBuilder: the span head has no pooled logits")
             }
             g.addOutput(GraphNames.loss, loss)
         }
         return g
+    }
+
+    /// The span head on the last layer's tokens ([batch, seq, hidden], or [tokens, hidden]
+    /// packed): `start_logits` and `end_logits` [batch, seq] and, with the loss,
+    /// (CE(start) + CE(end)) / 2 as run_squad.py computes it, each softmax over the real
+    /// tokens (`attention_mask`), so padding and packing leave the loss unchanged.
+    private mutating func spanHead(_ sequence: ValueID, mask: ValueID) throws {
+        var logits = try linear("qa_outputs", sequence, inputs: .fixed(config.hiddenSize), outputs: .fixed(head.outputCount))
+        if let rows = tokenRows {
+            logits = try g.apply1(.scatterRows(leading: [.batch, .seq]), [logits, rows], name: "qa_outputs.padded")
+        }
+        let start = try g.apply1(.select(axis: 2, index: 0), [logits], name: "qa_outputs.start")
+        let end = try g.apply1(.select(axis: 2, index: 1), [logits], name: "qa_outputs.end")
+        g.addOutput(GraphNames.startLogits, start)
+        g.addOutput(GraphNames.endLogits, end)
+        if options.encoderOutputs { g.addOutput("sequence_output", sequence) }
+        guard options.loss else { return }
+        let startPositions = g.addInput(GraphNames.startPositions, .i32(.batch))
+        let endPositions = g.addInput(GraphNames.endPositions, .i32(.batch))
+        let startLoss = try g.apply1(.maskedSoftmaxCrossEntropy, [start, mask, startPositions], name: "start_loss")
+        let endLoss = try g.apply1(.maskedSoftmaxCrossEntropy, [end, mask, endPositions], name: "end_loss")
+        let sum = try g.apply1(.add, [startLoss, endLoss], name: "span_loss_sum")
+        g.addOutput(GraphNames.loss, try g.apply1(.scale(0.5), [sum], name: GraphNames.loss))
     }
 
     /// The [CLS] row of each example of `x` -> [batch, hidden]: position 0 of [batch, seq,

@@ -2,17 +2,23 @@ import BertGraph
 import BertRuntime
 
 /// A packed example without padding: `[CLS] a [SEP] b [SEP]` ids and type ids, and its label
-/// (a class index for classification, a score for regression; 0 when unlabeled).
+/// (a class index for classification, a score for regression; 0 when unlabeled), or for a
+/// span head the answer's first and last token (0 and 0, the [CLS] token, when the window
+/// holds no answer, as run_squad.py).
 public struct EncodedExample: Hashable, Sendable {
     public var tokenIDs: [Int32]
     public var typeIDs: [Int32]
     public var label: Float
+    public var startPosition: Int32
+    public var endPosition: Int32
 
-    public init(tokenIDs: [Int32], typeIDs: [Int32], label: Float = 0) {
+    public init(tokenIDs: [Int32], typeIDs: [Int32], label: Float = 0, startPosition: Int32 = 0, endPosition: Int32 = 0) {
         precondition(tokenIDs.count == typeIDs.count)
         self.tokenIDs = tokenIDs
         self.typeIDs = typeIDs
         self.label = label
+        self.startPosition = startPosition
+        self.endPosition = endPosition
     }
 
     public var length: Int { tokenIDs.count }
@@ -21,7 +27,8 @@ public struct EncodedExample: Hashable, Sendable {
 /// The graph inputs for a batch of examples padded to one sequence length.
 public enum InputBatch {
     /// `input_ids`, `token_type_ids`, `attention_mask` i32[batch, seq] and, when `head` is given,
-    /// `labels` (i32 for classification, f32 for regression). Examples longer than
+    /// `labels` (i32 for classification, f32 for regression) or `start_positions` and
+    /// `end_positions` (i32, for the span head). Examples longer than
     /// `sequenceLength` are a programming error: packing truncates before batching.
     /// - Parameter packedRows: for graphs with packed tokens (`GraphOptions.packedTokens`), the
     ///   `tokens` dim, from `packedRowCount`: adds `token_rows` and `class_rows`.
@@ -52,6 +59,9 @@ public enum InputBatch {
         switch head {
         case .classification?: inputs["labels"] = HostTensor(shape: [b], int32s: examples.map { Int32($0.label) })
         case .regression?: inputs["labels"] = HostTensor(shape: [b], floats: examples.map(\.label))
+        case .span?:
+            inputs[GraphNames.startPositions] = HostTensor(shape: [b], int32s: examples.map(\.startPosition))
+            inputs[GraphNames.endPositions] = HostTensor(shape: [b], int32s: examples.map(\.endPosition))
         case nil: break
         }
         return inputs

@@ -46,6 +46,8 @@ public struct CompileReport: Codable, Sendable {
     public var compileMillis: Double
     /// Nodes of fused ops (made by `FuseOps`), by op name.
     public var fusedOps: [String: Int]
+    /// The task head and the outputs it gives, e.g. `span: start_logits [batch, seq], end_logits [batch, seq]`.
+    public var head: String
 }
 
 /// The compiler's front door: builds a model's graph and runs its named pipeline
@@ -79,6 +81,19 @@ public enum ModelCompiler {
         try graph(config, head: head, options: .inference, pipeline: .export)
     }
 
+    /// The head's kind and the graph's outputs other than the loss and gradients, with shapes.
+    static func describe(_ head: TaskHead, outputs g: Graph) -> String {
+        let kind: String
+        switch head {
+        case .classification(let labels): kind = "classification (\(labels) labels)"
+        case .regression: kind = "regression"
+        case .span: kind = "span (qa_outputs)"
+        }
+        let shown = g.outputs.filter { $0.name != GraphNames.loss && GraphNames.parameter(ofGradient: $0.name) == nil }
+            .map { "\($0.name) \(g.values[$0.value].type.shape)" }
+        return kind + ": " + shown.joined(separator: ", ")
+    }
+
     /// Compiles for one shape and reports.
     /// - Parameter packedRows: the `tokens` dim of a graph with packed tokens; nil: padded.
     public static func compile(_ config: BertConfig, head: TaskHead, mode: CompileMode,
@@ -95,7 +110,8 @@ public enum ModelCompiler {
             opCounts: stats.opCounts, flopsPerExample: try stats.flops(bindings: bindings) / max(batch, 1),
             arenaBytes: memory.arenaBytes, naiveBytes: memory.naiveBytes, parameterBytes: stats.parameterCount * 4,
             optimizerStateBytes: mode == .train ? 2 * stats.parameterCount * 4 : 0, compileMillis: millis,
-            fusedOps: g.nodes.reduce(into: [:]) { counts, node in if Op.Kind.fused.contains(node.op.kind) { counts[node.op.name, default: 0] += 1 } })
+            fusedOps: g.nodes.reduce(into: [:]) { counts, node in if Op.Kind.fused.contains(node.op.kind) { counts[node.op.name, default: 0] += 1 } },
+            head: describe(head, outputs: g))
         return (g, memory, report)
     }
 }

@@ -9,14 +9,16 @@ extension ModelDirectory {
     /// Writes a fine-tuned model directory at `destination`: Hugging Face `config.json` (with
     /// task, labels and the GELU form spelled so Hugging Face computes the same function),
     /// `model.safetensors` and `vocab.txt`. Written beside the destination and renamed into
-    /// place, so a failure never leaves a half-written model over a good one.
+    /// place, so a failure never leaves a half-written model over a good one. `span` marks a
+    /// span head (`BertForQuestionAnswering`), which has no labels.
     public static func save(to destination: URL, config: BertConfig, labels: [String]?, regression: Bool,
-                            task: String?, parameters: ParameterStore, vocab: URL, lowercase: Bool) throws {
+                            span: Bool = false, task: String?, parameters: ParameterStore, vocab: URL,
+                            lowercase: Bool) throws {
         let fm = FileManager.default
         let staging = AtomicReplace.stagingURL(for: destination)
         do {
             _ = try AtomicReplace.makeStagingFolder(for: destination)
-            try configJSON(config, labels: labels, regression: regression, task: task)
+            try configJSON(config, labels: labels, regression: regression, span: span, task: task)
                 .write(to: staging.appendingPathComponent("config.json"))
             var tensors: [String: HostTensor] = [:]
             for name in parameters.names { tensors[name] = parameters.tensor(name)! }
@@ -39,9 +41,10 @@ extension ModelDirectory {
         try AtomicReplace.publish(staging, to: destination, replacing: true)
     }
 
-    static func configJSON(_ c: BertConfig, labels: [String]?, regression: Bool, task: String?) throws -> Data {
+    static func configJSON(_ c: BertConfig, labels: [String]?, regression: Bool, span: Bool = false,
+                           task: String?) throws -> Data {
         var object: [String: Any] = [
-            "architectures": ["BertForSequenceClassification"], "model_type": "bert",
+            "architectures": [span ? spanArchitecture : "BertForSequenceClassification"], "model_type": "bert",
             "vocab_size": c.vocabSize, "hidden_size": c.hiddenSize, "num_hidden_layers": c.numHiddenLayers,
             "num_attention_heads": c.numAttentionHeads, "intermediate_size": c.intermediateSize,
             "hidden_act": c.geluApproximation == .erf ? "gelu" : "gelu_new",
@@ -51,7 +54,9 @@ extension ModelDirectory {
             "pad_token_id": 0, "position_embedding_type": "absolute",
         ]
         if let task { object["finetuning_task"] = task }
-        if regression {
+        if span {
+            // Hugging Face's question answering configs carry no labels.
+        } else if regression {
             object["problem_type"] = "regression"
             object["num_labels"] = 1
         } else if let labels {

@@ -17,9 +17,14 @@ public struct ModelDirectory: Sendable {
     public let task: String?
     /// True when the config says the head is a regression head.
     public let isRegression: Bool
+    /// True when the config's architecture is `BertForQuestionAnswering`: a span head.
+    public let isSpan: Bool
     /// Whether the tokenizer lower-cases and strips accents (`do_lower_case` of
     /// `tokenizer_config.json`; uncased when absent, as the default model is).
     public let lowercase: Bool
+
+    /// The `architectures` entry of a span model's config, as Hugging Face names it.
+    public static let spanArchitecture = "BertForQuestionAnswering"
 
     /// The subfolder of a run directory that holds its model.
     public static let runModelFolder = "model"
@@ -57,11 +62,13 @@ public struct ModelDirectory: Sendable {
         }
         let task = head.finetuningTask, regression = head.problemType == "regression"
         return ModelDirectory(url: url, config: config, vocabURL: vocab, labels: labels, task: task,
-                              isRegression: regression, lowercase: lowercase)
+                              isRegression: regression, isSpan: head.architectures?.contains(spanArchitecture) ?? false,
+                              lowercase: lowercase)
     }
 
     /// The task head this model's config describes, or `fallback` when it has none.
     public func head(fallback: TaskHead) -> TaskHead {
+        if isSpan { return .span }
         if isRegression { return .regression }
         if let labels { return .classification(labels: labels.count) }
         return fallback
@@ -81,6 +88,7 @@ public struct ModelDirectory: Sendable {
 
 /// The fields of `config.json` that describe a fine-tuned head, as Hugging Face writes them.
 private struct HeadSettings: Decodable {
+    var architectures: [String]?
     var finetuningTask: String?
     var problemType: String?
     var id2label: [String: String]?
@@ -88,7 +96,7 @@ private struct HeadSettings: Decodable {
     var numLabels: Int?
 
     enum CodingKeys: String, CodingKey {
-        case finetuningTask = "finetuning_task", problemType = "problem_type", id2label, label2id, numLabels = "num_labels"
+        case architectures, finetuningTask = "finetuning_task", problemType = "problem_type", id2label, label2id, numLabels = "num_labels"
     }
 
     /// More classes than any classification head bertc trains.

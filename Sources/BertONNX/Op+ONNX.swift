@@ -132,7 +132,7 @@ extension Op {
 
         case .gatherGrad, .selectGrad, .geluGrad, .tanhGrad, .reluGrad, .dropout, .dropoutGrad, .sumLeading,
              .layerNormGrad, .softmaxGrad, .softmaxCrossEntropy, .softmaxCrossEntropyGrad,
-             .meanSquaredError, .meanSquaredErrorGrad, .fill:
+             .meanSquaredError, .meanSquaredErrorGrad, .maskedSoftmaxCrossEntropy, .maskedSoftmaxCrossEntropyGrad, .fill:
             throw trainingOnly()
 
         case .gatherRows, .scatterRows:

@@ -87,10 +87,12 @@ extension Op {
             let dp = try e.emit(.meanSquaredErrorGrad, [dy, x[0], x[1]], "dpredictions")
             let dt = try e.emit(.reshape(e.type(x[1]).shape), [e.emit(.scale(-1), [dp], "dtargets_column")], "dtargets")
             return [dp, dt]
+        case .maskedSoftmaxCrossEntropy:  // loss = mean masked CE: dlogits = (softmax - onehot) * dloss / b, 0 off the mask
+            return [try e.emit(.maskedSoftmaxCrossEntropyGrad, [dy, x[0], x[1], x[2]], "dlogits"), nil, nil]
         case .fill:  // a constant: no inputs
             return []
         case .gatherGrad, .selectGrad, .geluGrad, .tanhGrad, .reluGrad, .dropoutGrad, .sumLeading,
-             .layerNormGrad, .softmaxGrad, .softmaxCrossEntropyGrad, .meanSquaredErrorGrad:
+             .layerNormGrad, .softmaxGrad, .softmaxCrossEntropyGrad, .meanSquaredErrorGrad, .maskedSoftmaxCrossEntropyGrad:
             // Backward ops appear only in training graphs: gradients of gradients are not built.
             throw e.secondOrder(self)
         case .linear, .addLayerNorm, .scaledMaskedSoftmax, .scaledSoftmaxGrad, .geluGradSum, .attention:

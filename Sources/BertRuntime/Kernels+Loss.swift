@@ -1,6 +1,7 @@
 // Losses and their gradients: softmax cross-entropy (mean over the batch, stable
-// log-sum-exp) and mean squared error. Batches are small ([b, labels]); these run on one
-// thread and accumulate in Double.
+// log-sum-exp), its masked form over sequence positions (the SQuAD span loss) and mean
+// squared error. Batches are small ([b, labels] or [b, seq]); these run on one thread and
+// accumulate in Double.
 import Foundation
 
 enum LossKernels {
@@ -60,6 +61,71 @@ enum LossKernels {
             let factor = 2 * f.floats(dloss)[0] / Float(max(batch, 1))
             for b in 0..<batch { op[b] = factor * (pp[b] - tp[b]) }
         }
+    }
+
+    /// (logits [b, s], mask int[b, s], positions int[b]) -> mean over b of the log-sum-exp of
+    /// the logits where mask is not 0, minus logits[position].
+    static func maskedSoftmaxCrossEntropy(_ site: KernelSite) -> Kernel {
+        let (logits, mask, positions, out) = (site.inputs[0], site.inputs[1], site.inputs[2], site.outputs[0])
+        let (batch, width) = (site.inputShapes[0][0], site.inputShapes[0][1])
+        let (maskType, positionType) = (IndexType(site.inputTypes[1]), IndexType(site.inputTypes[2]))
+        return Kernel { f in
+            let lp = f.floats(logits), mp = UnsafeRawPointer(f.raw(mask)), pp = UnsafeRawPointer(f.raw(positions))
+            try validatePositions(pp, positionType, mask: mp, maskType, batch: batch, width: width, site: site)
+            var total = 0.0
+            for b in 0..<batch {
+                let row = lp + b * width
+                total += maskedLogSumExp(row, mp, maskType, row: b, width) - Double(row[positionType.load(pp, b)])
+            }
+            f.floats(out)[0] = batch == 0 ? 0 : Float(total / Double(batch))
+        }
+    }
+
+    /// (dloss [], logits [b, s], mask int[b, s], positions int[b]) -> dloss / b *
+    /// (softmax over the mask - onehot(position)), 0 where mask is 0.
+    static func maskedSoftmaxCrossEntropyGrad(_ site: KernelSite) -> Kernel {
+        let (dloss, logits, mask, positions) = (site.inputs[0], site.inputs[1], site.inputs[2], site.inputs[3])
+        let out = site.outputs[0]
+        let (batch, width) = (site.inputShapes[1][0], site.inputShapes[1][1])
+        let (maskType, positionType) = (IndexType(site.inputTypes[2]), IndexType(site.inputTypes[3]))
+        return Kernel { f in
+            let lp = f.floats(logits), mp = UnsafeRawPointer(f.raw(mask)), pp = UnsafeRawPointer(f.raw(positions))
+            let op = f.floats(out)
+            try validatePositions(pp, positionType, mask: mp, maskType, batch: batch, width: width, site: site)
+            let factor = Double(f.floats(dloss)[0]) / Double(max(batch, 1))
+            for b in 0..<batch {
+                let row = lp + b * width, outRow = op + b * width
+                let lse = maskedLogSumExp(row, mp, maskType, row: b, width)
+                for j in 0..<width {
+                    outRow[j] = maskType.load(mp, b * width + j) != 0 ? Float(factor * exp(Double(row[j]) - lse)) : 0
+                }
+                outRow[positionType.load(pp, b)] -= Float(factor)
+            }
+        }
+    }
+
+    /// Checks that every position is in [0, width) and on a position its row's mask keeps.
+    private static func validatePositions(_ positions: UnsafeRawPointer, _ positionType: IndexType,
+                                          mask: UnsafeRawPointer, _ maskType: IndexType,
+                                          batch: Int, width: Int, site: KernelSite) throws {
+        try positionType.validate(positions, count: batch, bound: width, site: site)
+        for b in 0..<batch {
+            let p = positionType.load(positions, b)
+            guard maskType.load(mask, b * width + p) != 0 else {
+                throw RuntimeError.maskedPosition(node: site.node, op: site.op.name, row: b, position: p)
+            }
+        }
+    }
+
+    /// log(sum(exp(x))) over the `n` elements of row `row` whose mask is not 0, shifted by
+    /// their max; the caller has checked that the row keeps at least one element.
+    private static func maskedLogSumExp(_ x: UnsafePointer<Float>, _ mask: UnsafeRawPointer, _ maskType: IndexType,
+                                        row: Int, _ n: Int) -> Double {
+        var top = -Double.infinity
+        for j in 0..<n where maskType.load(mask, row * n + j) != 0 { top = max(top, Double(x[j])) }
+        var sum = 0.0
+        for j in 0..<n where maskType.load(mask, row * n + j) != 0 { sum += exp(Double(x[j]) - top) }
+        return top + log(sum)
     }
 
     /// log(sum(exp(x))) over `n` elements, shifted by the max for stability.

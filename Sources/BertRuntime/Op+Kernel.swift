@@ -42,6 +42,8 @@ extension Op {
         case .softmaxCrossEntropyGrad: return LossKernels.softmaxCrossEntropyGrad(site)
         case .meanSquaredError: return LossKernels.meanSquaredError(site)
         case .meanSquaredErrorGrad: return LossKernels.meanSquaredErrorGrad(site)
+        case .maskedSoftmaxCrossEntropy: return LossKernels.maskedSoftmaxCrossEntropy(site)
+        case .maskedSoftmaxCrossEntropyGrad: return LossKernels.maskedSoftmaxCrossEntropyGrad(site)
         case .fill(let value, _): return ElementwiseKernels.fill(site, value: value)
         case .linear(let activation): return FusedKernels.linear(site, activation: activation)
         case .addLayerNorm(let eps): return FusedKernels.addLayerNorm(site, epsilon: eps)

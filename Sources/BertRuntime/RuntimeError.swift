@@ -22,6 +22,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
     case invalidPlan(String)
     /// An integer input (token id, label) indexes outside its table.
     case indexOutOfRange(node: String, op: String, index: Int, bound: Int)
+    /// A loss's target position (a SQuAD start or end) is where its row's mask is 0.
+    case maskedPosition(node: String, op: String, row: Int, position: Int)
     /// A 64-bit integer input holds a value the graph's 32-bit ids cannot.
     case inputValueOutOfRange(name: String, value: Int64)
 
@@ -45,6 +47,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Equatable {
             return "memory plan does not fit the graph: \(detail)"
         case .indexOutOfRange(let node, let op, let index, let bound):
             return "node \(node) (\(op)): index \(index) is outside [0, \(bound))"
+        case .maskedPosition(let node, let op, let row, let position):
+            return "node \(node) (\(op)): row \(row) targets position \(position), which its mask leaves out"
         case .inputValueOutOfRange(let name, let value):
             return "input '\(name)' holds \(value), which does not fit the graph's 32-bit ids"
         }

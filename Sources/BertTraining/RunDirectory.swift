@@ -259,7 +259,7 @@ public final class RunDirectory {
         var object: [String: Any] = ["kind": "eval", "split": "dev", "epoch": epoch, "step": step,
                                      "loss": e.loss, "examples": e.examples]
         var scalars: [(String, Float)] = [("dev/loss", Float(e.loss))]
-        for (name, value) in [("accuracy", e.accuracy), ("f1", e.f1), ("matthews", e.matthews),
+        for (name, value) in [("exact_match", e.exactMatch), ("accuracy", e.accuracy), ("f1", e.f1), ("matthews", e.matthews),
                               ("pearson", e.pearson), ("spearman", e.spearman)] {
             guard let value else { continue }
             object[name] = value

@@ -31,15 +31,24 @@ public struct TaskSpec: Sendable {
 
 /// The tasks bertc knows, by command-line name.
 public enum TaskCatalog {
-    public static let names = ["mrpc", "sst2", "cola", "rte", "stsb"]
+    public static let names = ["mrpc", "sst2", "cola", "rte", "stsb", squad]
+    /// SQuAD: a span task, read by `SQuADTask` rather than a `TaskProcessor`.
+    public static let squad = "squad"
 
+    /// Whether `name` is SQuAD's (`--task squad`).
+    public static func isSQuAD(_ name: String) -> Bool { canonical(name) == squad }
+
+    private static func canonical(_ name: String) -> String { name.lowercased().replacingOccurrences(of: "-", with: "") }
+
+    /// The classification or regression task called `name`.
     public static func spec(_ name: String) throws -> TaskSpec {
-        switch name.lowercased().replacingOccurrences(of: "-", with: "") {
+        switch canonical(name) {
         case "mrpc": return TaskSpec(name: "mrpc", processor: MRPCProcessor(), labelNames: ["not_equivalent", "equivalent"])
         case "sst2": return TaskSpec(name: "sst2", processor: GLUETableTask.sst2, labelNames: ["negative", "positive"])
         case "cola": return TaskSpec(name: "cola", processor: GLUETableTask.cola, labelNames: ["unacceptable", "acceptable"])
         case "rte": return TaskSpec(name: "rte", processor: GLUETableTask.rte, labelNames: ["entailment", "not_entailment"])
         case "stsb": return TaskSpec(name: "stsb", processor: GLUETableTask.stsb, labelNames: [])
+        case squad: throw TaskRecipeError(file: name, message: "SQuAD is a span task; it is read by SQuADTask")
         default: throw TaskRecipeError(file: name, message: "unknown task; known tasks: \(names.joined(separator: ", "))")
         }
     }

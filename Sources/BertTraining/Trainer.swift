@@ -11,7 +11,9 @@ import Foundation
 /// What a finished run reports (`bertc train --json` prints it).
 public struct TrainingSummary: Codable, Sendable {
     public var accuracy: Double?
+    /// As `Evaluation.f1`: 0-1 for classification, x100 for SQuAD.
     public var f1: Double?
+    public var exactMatch: Double?
     public var loss: Double
     public var trainSeconds: Double
     public var steps: Int
@@ -20,7 +22,7 @@ public struct TrainingSummary: Codable, Sendable {
     public var evaluations: [EpochEvaluation]
 
     enum CodingKeys: String, CodingKey {
-        case accuracy, f1, loss, trainSeconds = "train_seconds", steps, epochs
+        case accuracy, f1, exactMatch = "exact_match", loss, trainSeconds = "train_seconds", steps, epochs
         case examplesPerSecond = "examples_per_second", evaluations
     }
 }
@@ -44,9 +46,11 @@ public final class Trainer {
     private let interpreters: InterpreterCache
     private let evaluator: Evaluator
 
-    /// - Parameter parameters: the model's weights, updated in place by `train`.
+    /// - Parameters:
+    ///   - parameters: the model's weights, updated in place by `train`.
+    ///   - spanScorer: for the span head, what turns dev logits into exact match and F1.
     public init(config: BertConfig, head: TaskHead, parameters: ParameterStore,
-                options: TrainingOptions, optimization: OptimizationConfig) throws {
+                options: TrainingOptions, optimization: OptimizationConfig, spanScorer: SpanScorer? = nil) throws {
         self.config = config
         self.head = head
         self.options = options
@@ -64,7 +68,7 @@ public final class Trainer {
                                         limit: max(2 * options.effectiveBuckets.count * packedShapes, 4),
                                         planner: ModelCompiler.plan)
         evaluator = try Evaluator(config: config, head: head, batchSize: options.evalBatchSize,
-                                  buckets: options.effectiveBuckets)
+                                  buckets: options.effectiveBuckets, spanScorer: spanScorer)
     }
 
     /// Evaluates the current parameters.
@@ -182,7 +186,7 @@ public final class Trainer {
         }
         try run.writePlots(totalSteps: totalSteps, optimizer: optimizer)
         let last = evaluations.last!.evaluation
-        return TrainingSummary(accuracy: last.accuracy, f1: last.f1, loss: last.loss, trainSeconds: trainSeconds,
+        return TrainingSummary(accuracy: last.accuracy, f1: last.f1, exactMatch: last.exactMatch, loss: last.loss, trainSeconds: trainSeconds,
                                steps: step, epochs: evaluations.last!.epoch,
                                examplesPerSecond: trainSeconds > 0 ? Double(train.count * evaluations.last!.epoch) / trainSeconds : 0,
                                evaluations: evaluations)

@@ -29,13 +29,15 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
     public var evalBatchSize: Int = 64
     /// Steps between metric lines in `metrics.jsonl` and TensorBoard.
     public var logEvery: Int = 10
+    /// SQuAD's settings (files, articles, windows, post-processing); nil for other tasks.
+    public var squad: SQuADOptions?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case epochs, batchSize = "batch_size", maxSequenceLength = "max_seq_length", buckets, seed
         case groupBatches = "group_batches", packTokens = "pack_tokens"
-        case evalBatchSize = "eval_batch_size", logEvery = "log_every"
+        case evalBatchSize = "eval_batch_size", logEvery = "log_every", squad
     }
 
     /// Missing keys keep their defaults.
@@ -58,6 +60,7 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
         }
         evalBatchSize = try c.decodeIfPresent(Int.self, forKey: .evalBatchSize) ?? evalBatchSize
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? logEvery
+        squad = try c.decodeIfPresent(SQuADOptions.self, forKey: .squad)
         for (key, value) in [(CodingKeys.epochs, epochs), (.batchSize, batchSize), (.evalBatchSize, evalBatchSize),
                              (.logEvery, logEvery)] where value <= 0 {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be positive, got \(value)")
@@ -85,6 +88,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     case badCheckpoint(String, String)
     case noExamples(String)
     case io(String, String)
+    /// Something this build cannot do.
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -100,6 +105,7 @@ public enum TrainingError: Error, CustomStringConvertible {
         case .badCheckpoint(let path, let why): return "cannot resume from \(path): \(why)"
         case .noExamples(let what): return "no examples in \(what)"
         case .io(let path, let why): return "cannot write \(path): \(why)"
+        case .unsupported(let what): return what
         }
     }
 

@@ -28,6 +28,7 @@ struct Train: ParsableCommand {
     @Option(help: "Optimizer config JSON (like graphs/optimizer-adamw.json).") var optimizerConfig: String?
     @Option(help: "Use only the first N training examples (smoke runs).") var limit: Int?
     @Flag(help: "Continue the run in --out from its checkpoint.") var resume = false
+    @OptionGroup var squadFlags: SQuADFlags
     @OptionGroup var output: ReportOptions
 
     func validate() throws {
@@ -42,7 +43,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let run = RunDirectory(URL(fileURLWithPath: out))
-        let (spec, recipe) = try taskRecipe(resuming: run)
+        let (name, recipe) = try taskRecipe(resuming: run)
         let options = recipe.training
 
         let modelDir = try ModelDirectory.open(model)
@@ -50,6 +51,8 @@ struct Train: ParsableCommand {
                                           training: true, source: modelDir.url.path)
         try modelDir.config.checkWorkload(batch: options.evalBatchSize, sequenceLength: options.maxSequenceLength,
                                           training: false, source: modelDir.url.path)
+        if TaskCatalog.isSQuAD(name) { return try trainSQuAD(modelDir, recipe: recipe, run: run) }
+        let spec = try TaskCatalog.spec(name)
         let head = spec.head
         let loaded = try modelDir.load(head: head, seed: options.seed)
         let parameters = loaded.parameters
@@ -65,22 +68,49 @@ struct Train: ParsableCommand {
 
     // MARK: - Steps
 
-    /// The task and its recipe: the task's default recipe (graphs/tasks/<task>.json), or a
-    /// resumed run's own settings, with the options given here applied on top.
-    private func taskRecipe(resuming run: RunDirectory) throws -> (TaskSpec, TaskRecipe) {
+    /// The task's name and its recipe: the task's default recipe (graphs/tasks/<task>.json), or
+    /// a resumed run's own settings, with the options given here applied on top.
+    private func taskRecipe(resuming run: RunDirectory) throws -> (String, TaskRecipe) {
         // A resumed run starts from its own settings; options given here must agree with them.
         let saved = resume ? try run.savedRecipe() : nil
-        let spec = try TaskCatalog.spec(task ?? saved?.task ?? "mrpc")
-        if let savedTask = saved?.task, savedTask != spec.name {
-            throw ValidationError("the run in \(out) is a \(savedTask) run; --resume cannot continue it as \(spec.name)")
+        let asked = task ?? saved?.task ?? "mrpc"
+        let name = TaskCatalog.isSQuAD(asked) ? TaskCatalog.squad : try TaskCatalog.spec(asked).name
+        if let savedTask = saved?.task, savedTask != name {
+            throw ValidationError("the run in \(out) is a \(savedTask) run; --resume cannot continue it as \(name)")
         }
-        var recipe = try TaskRecipe.load(task: spec.name, graphs: Repository.graphs())
+        var recipe = try TaskRecipe.load(task: name, graphs: Repository.graphs())
         if let saved {
             recipe.training = saved.options
             recipe.optimization = saved.optimization
         }
         try applyOptions(to: &recipe)
-        return (spec, recipe)
+        if name == TaskCatalog.squad {
+            recipe.training.squad = squadFlags.apply(to: recipe.training.squad ?? SQuADOptions())
+        }
+        return (name, recipe)
+    }
+
+    /// `train --task squad`: windows of the SQuAD questions as examples, the span head, and
+    /// dev evaluations scored by exact match and F1 (predictions.json in the run directory).
+    private func trainSQuAD(_ modelDir: ModelDirectory, recipe: TaskRecipe, run: RunDirectory) throws {
+        let options = recipe.training
+        let squad = options.squad ?? SQuADOptions()
+        let loaded = try modelDir.load(head: .span, seed: options.seed)
+        note(loaded.report.description)
+        let (train, dev) = try SQuADData.load(squad, model: modelDir, maxSequenceLength: options.maxSequenceLength,
+                                              data: data.locator(), devPositions: true)
+        let scorer = SQuADScorer.make(dataset: dev, options: squad, lowercase: modelDir.lowercase, directory: run.url)
+        if scorer == nil { note("this build has no SQuAD post-processing: dev evaluations report the loss only") }
+        let trainer = try Trainer(config: modelDir.config, head: .span, parameters: loaded.parameters,
+                                  options: options, optimization: recipe.optimization, spanScorer: scorer)
+        let examples = limit.map { Array(train.encoded.prefix($0)) } ?? train.encoded
+        let summary = try trainer.train(train: examples, dev: dev.encoded, run: run, resume: resume, task: TaskCatalog.squad)
+        try ModelDirectory.save(to: run.modelURL, config: modelDir.config, labels: nil, regression: false, span: true,
+                                task: TaskCatalog.squad, parameters: loaded.parameters, vocab: modelDir.vocabURL,
+                                lowercase: modelDir.lowercase)
+        CrashPoints.reached("model.saved")
+        note("fine-tuned model written to \(run.modelURL.path)")
+        try printSummary(summary)
     }
 
     /// The training and optimizer options given on the command line, over `recipe`.
@@ -127,6 +157,11 @@ struct Train: ParsableCommand {
     private func printSummary(_ summary: TrainingSummary) throws {
         if output.json {
             try printJSON(summary)
+        } else if summary.accuracy == nil {
+            // A span run: exact match and F1 when the build scores them, else the loss alone.
+            let scores = summary.exactMatch.map { String(format: "exact_match %.2f, f1 %.2f, ", $0, summary.f1 ?? .nan) } ?? ""
+            print("dev " + scores + String(format: "loss %.4f after %d steps (%.0f s of training, %.1f examples/s)",
+                                           summary.loss, summary.steps, summary.trainSeconds, summary.examplesPerSecond))
         } else {
             print(String(format: "dev accuracy %.4f, F1 %.4f, loss %.4f after %d steps (%.0f s of training, %.1f examples/s)",
                          summary.accuracy ?? .nan, summary.f1 ?? .nan, summary.loss, summary.steps,

@@ -129,6 +129,18 @@ final class CheckpointLoaderTests: XCTestCase {
         }
     }
 
+    /// A span graph (no pooler, the qa_outputs head) loads a checkpoint with a pooler and a
+    /// classifier: those are ignored, and the missing span head is initialised.
+    func testSpanGraphIgnoresThePoolerAndInitialisesItsHead() throws {
+        let span = Self.tiny.parameters.filter { !$0.name.hasPrefix("bert.pooler.") && !$0.name.hasPrefix("classifier.") }
+            + [("qa_outputs.weight", [2, 16]), ("qa_outputs.bias", [2])]
+        let (loaded, report) = try CheckpointLoader.load(from: CheckpointTFTests.tinyPrefix, parameters: span, seed: 7)
+        XCTAssertEqual(report.initialized, ["qa_outputs.weight", "qa_outputs.bias"])
+        XCTAssertTrue(report.ignored.contains("bert/pooler/dense/kernel"), "\(report.ignored)")
+        XCTAssertEqual(loaded["qa_outputs.bias"]?.floats, [0, 0])
+        XCTAssertEqual(loaded.count, span.count)
+    }
+
     func testPretrainedMiniLMMapsToGraphNamesWithANewClassifier() throws {
         let url = try miniLMWeights()
         let sizes = BertSizes(layers: 6, hidden: 384, intermediate: 1536, vocab: 30522, maxPositions: 512, typeVocab: 2, labels: 2)
@@ -162,19 +174,21 @@ final class CheckpointLoaderTests: XCTestCase {
             "bert.embeddings.LayerNorm.gamma": "bert.embeddings.LayerNorm.weight",
             "encoder.layer.2.attention.output.LayerNorm.beta": "bert.encoder.layer.2.attention.output.LayerNorm.bias",
             "classifier.weight": "classifier.weight",
+            "qa_outputs.weight": "qa_outputs.weight",
         ], ignored: ["bert.embeddings.position_ids", "cls.predictions.bias"],
-        unknown: ["encoder.layer.x.output.dense.bias", "qa_outputs.weight"])
+        unknown: ["encoder.layer.x.output.dense.bias", "qa_outputs.kernel"])
     }
 
     func testTensorFlowNames() {
         assertRoles(.tensorFlow, parameters: [
             "bert/encoder/layer_10/output/LayerNorm/gamma": "bert.encoder.layer.10.output.LayerNorm.weight",
             "output_weights": "classifier.weight",
+            "cls/squad/output_weights": "qa_outputs.weight", "cls/squad/output_bias": "qa_outputs.bias",
         ], transposed: [
             "bert/encoder/layer_0/attention/self/query/kernel": "bert.encoder.layer.0.attention.self.query.weight",
             "bert/pooler/dense/kernel": "bert.pooler.dense.weight",
         ], ignored: ["global_step", "bert/encoder/layer_0/output/dense/kernel/adam_m", "output_bias/adam_v",
-                     "cls/predictions/output_bias", "cls/seq_relationship/output_weights"],
+                     "cls/predictions/output_bias", "cls/seq_relationship/output_weights", "cls/squad/output_weights/adam_m"],
         unknown: ["bert/encoder/layer_0/attention/self/query/weights"])
     }
 

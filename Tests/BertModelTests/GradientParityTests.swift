@@ -12,10 +12,7 @@ import XCTest
 /// <= 1e-3. Loss: 1e-5 absolute.
 final class GradientParityTests: XCTestCase {
     func testRandomBertTinyGradientsMatchPyTorch() throws {
-        var config = try BertConfig.load(TestPaths.root.appendingPathComponent("graphs/bert-tiny.json"))
-        config.hiddenDropoutProb = 0
-        config.attentionProbsDropoutProb = 0
-        let weights = try SafetensorsReader(url: TestPaths.golden("forward/bert-tiny-random.weights.safetensors"))
+        let (config, weights) = try randomBertTiny()
         let golden = try SafetensorsReader(url: TestPaths.golden("gradients/bert-tiny-random.safetensors"))
         let grads = try gradients(config: config, golden: golden) { try weights.read($0) }
         var worst: Float = 0
@@ -54,20 +51,69 @@ final class GradientParityTests: XCTestCase {
         XCTAssertLessThanOrEqual(worstNorm, 1e-3)
     }
 
+    /// The span head (BertForQuestionAnswering's qa_outputs, no pooler) on the random bert-tiny
+    /// encoder, with the loss over the real tokens only; padded and with packed tokens.
+    func testRandomBertTinySpanGradientsMatchPyTorch() throws {
+        let (config, weights) = try randomBertTiny()
+        let golden = try SafetensorsReader(url: TestPaths.golden("gradients/bert-tiny-span.safetensors"))
+        for packed in [false, true] {
+            let grads = try gradients(config: config, golden: golden, head: .span, packedTokens: packed) { name in
+                name.hasPrefix("qa_outputs.") ? try golden.read(name + ".value") : try weights.read(name)
+            }
+            XCTAssertEqual(grads.names.filter { $0.hasPrefix("bert.pooler.") }, [])
+            var worst: Float = 0
+            for name in grads.names where name != "bert.embeddings.word_embeddings.weight" {
+                worst = max(worst, try relative(grads.tensor(name)!.floats!, golden.read(name).floats!, name))
+            }
+            worst = max(worst, try wordRows(grads, golden))
+            print("bert-tiny span head\(packed ? ", packed tokens" : ""): max relative gradient difference \(worst)")
+            XCTAssertLessThanOrEqual(worst, 1e-3)
+        }
+    }
+
     // MARK: - Helpers
 
-    private func gradients(config: BertConfig, golden: SafetensorsReader,
-                           weight: (String) throws -> HostTensor) throws -> ParameterStore {
-        let graph = try ModelCompiler.graph(config, head: .classification(labels: 2), mode: .train)
+    /// bert-tiny without dropout, and the random weights of golden/forward.
+    private func randomBertTiny() throws -> (BertConfig, SafetensorsReader) {
+        var config = try BertConfig.load(TestPaths.root.appendingPathComponent("graphs/bert-tiny.json"))
+        config.hiddenDropoutProb = 0
+        config.attentionProbsDropoutProb = 0
+        return (config, try SafetensorsReader(url: TestPaths.golden("forward/bert-tiny-random.weights.safetensors")))
+    }
+
+    private func gradients(config: BertConfig, golden: SafetensorsReader, head: TaskHead = .classification(labels: 2),
+                           packedTokens: Bool = false, weight: (String) throws -> HostTensor) throws -> ParameterStore {
+        let graph = try ModelCompiler.graph(config, head: head, mode: .train, packedTokens: packedTokens)
         let parameters = try ParameterStore.matching(graph)
         for name in parameters.names { try parameters.set(name, weight(name)) }
         let gradients = try ParameterStore.matching(graph)
         let ids = try golden.read("input_ids")
-        let plan = try ModelCompiler.plan(graph, ["batch": ids.shape[0], "seq": ids.shape[1]])
-        let out = try Interpreter(graph: graph, plan: plan).run(
-            inputs: ["input_ids": ids, "token_type_ids": try golden.read("token_type_ids"),
-                     "attention_mask": try golden.read("attention_mask"), "labels": try golden.read("labels")],
-            parameters: parameters, gradients: gradients)
+        let mask = try golden.read("attention_mask")
+        var inputs = ["input_ids": ids, "token_type_ids": try golden.read("token_type_ids"), "attention_mask": mask]
+        var bindings = ["batch": ids.shape[0], "seq": ids.shape[1]]
+        if head == .span {
+            inputs["start_positions"] = try golden.read("start_positions")
+            inputs["end_positions"] = try golden.read("end_positions")
+        } else {
+            inputs["labels"] = try golden.read("labels")
+        }
+        if packedTokens {
+            // The real tokens of each row of the padded batch.
+            let seq = ids.shape[1], values = mask.int32s ?? []
+            let examples = (0..<ids.shape[0]).map { b in
+                let n = Int(values[b * seq..<(b + 1) * seq].reduce(0, +))
+                return EncodedExample(tokenIDs: .init(repeating: 0, count: n), typeIDs: .init(repeating: 0, count: n))
+            }
+            let rows = examples.reduce(0) { $0 + $1.length }
+            bindings["tokens"] = rows
+            let (tokenRows, classRows) = InputBatch.packing(examples, sequenceLength: seq, rows: rows)
+            inputs["token_rows"] = HostTensor(shape: [rows], int32s: tokenRows)
+            if graph.inputs.contains(where: { graph.values[$0].name == "class_rows" }) {
+                inputs["class_rows"] = HostTensor(shape: [examples.count], int32s: classRows)
+            }
+        }
+        let plan = try ModelCompiler.plan(graph, bindings)
+        let out = try Interpreter(graph: graph, plan: plan).run(inputs: inputs, parameters: parameters, gradients: gradients)
         XCTAssertEqual(out["loss"]!.floats![0], try golden.read("loss").floats![0], accuracy: 1e-5)
         return gradients
     }

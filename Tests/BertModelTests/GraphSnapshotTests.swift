@@ -8,7 +8,8 @@ import XCTest
 /// The printed IR in graphs/<preset>/ (what a reader opens to see a model as the compiler does)
 /// must be what the builder and the pipelines make today: for each preset, its inference and
 /// training graph (a two-label classifier, symbolic batch and seq) before and after the
-/// pipeline. After a change to the builder, a pass or the text format, re-record with
+/// pipeline, and for bert-tiny the same of the span head (`squad.*`). After a change to the
+/// builder, a pass or the text format, re-record with
 ///
 ///     BERTC_UPDATE_SNAPSHOTS=1 swift test -c release $(tools/swift-flags.sh) --filter GraphSnapshotTests
 ///
@@ -27,6 +28,13 @@ final class GraphSnapshotTests: XCTestCase {
                 let after = try pipeline.run(before, verify: true)
                 for (stage, graph) in [("before", before), ("after", after)] {
                     let file = "graphs/\(preset)/\(kind).\(stage).bertc"
+                    if try !matches(GraphPrinter.render(graph), file) { stale.append(file) }
+                }
+                // The span head (SQuAD) on the smallest preset.
+                guard preset == "bert-tiny" else { continue }
+                let span = try BertBuilder.build(config, head: .span, options: options)
+                for (stage, graph) in [("before", span), ("after", try pipeline.run(span, verify: true))] {
+                    let file = "graphs/\(preset)/squad.\(kind).\(stage).bertc"
                     if try !matches(GraphPrinter.render(graph), file) { stale.append(file) }
                 }
             }

@@ -135,6 +135,26 @@ final class ONNXExporterTests: XCTestCase {
         }
     }
 
+    /// A span model exports with the classifier's inputs and `start_logits`, `end_logits`
+    /// [batch, sequence] as outputs, each a Gather of qa_outputs' product along the last axis;
+    /// libonnx accepts it.
+    func testSpanHeadExportsStartAndEndLogits() throws {
+        let config = BertConfig(vocabSize: 40, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2,
+                                intermediateSize: 32, maxPositionEmbeddings: 8)
+        let graph = try ModelCompiler.exportGraph(config, head: .span)
+        let weights = TinyBert.weights(for: graph)
+        _ = try ONNXExporter().modelData(graph: graph, weights: weights)
+        let model = try ONNXExporter().makeModel(graph: graph, weights: weights)
+        XCTAssertEqual(model.graph.input.map(\.name), ["input_ids", "attention_mask", "token_type_ids"])
+        XCTAssertEqual(model.graph.output.map(\.name), ["start_logits", "end_logits"])
+        for output in model.graph.output {
+            XCTAssertEqual(output.type.tensorType.shape.dim.map(\.dimParam), ["batch", "sequence"])
+        }
+        XCTAssertFalse(model.graph.initializer.contains { $0.name.hasPrefix("bert.pooler.") }, "no pooler")
+        XCTAssertEqual(model.graph.node.filter { $0.output.contains("start_logits") || $0.output.contains("end_logits") }
+            .map(\.opType), ["Gather", "Gather"])
+    }
+
     // MARK: - Errors
 
     func testTrainingOnlyOpIsRefused() throws {

@@ -48,6 +48,8 @@ final class GoldenOpTests: XCTestCase {
         "softmax_cross_entropy_grad": .softmaxCrossEntropyGrad,
         "mean_squared_error": .meanSquaredError,
         "mean_squared_error_grad": .meanSquaredErrorGrad,
+        "masked_softmax_cross_entropy": .maskedSoftmaxCrossEntropy,
+        "masked_softmax_cross_entropy_grad": .maskedSoftmaxCrossEntropyGrad,
         "fill": .fill(value: 1.5, shape: Shape([2, 3])),
     ]
 

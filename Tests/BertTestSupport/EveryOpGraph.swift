@@ -45,6 +45,10 @@ public func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
     let pred = try g.apply1(.matmul(transposeA: false, transposeB: true), [cls, regressor], name: "pred")
     let mse = try g.apply1(.meanSquaredError, [pred, targets], name: "mse")
     let dpred = try g.apply1(.meanSquaredErrorGrad, [seed, pred, targets], name: "dpred")
+    // The span loss: a start logit per position against a position per example.
+    let start = try g.apply1(.select(axis: 2, index: 0), [ln], name: "start_logits")
+    let spanLoss = try g.apply1(.maskedSoftmaxCrossEntropy, [start, mask, labels], name: "span_loss")
+    let dstart = try g.apply1(.maskedSoftmaxCrossEntropyGrad, [seed, start, mask, labels], name: "dstart")
     let dcls = try g.apply1(.selectGrad(axis: 1, index: 0, size: seq), [cls], name: "dcls")
     let dprobs = try g.apply1(.softmaxGrad, [scores, probs], name: "dprobs")
     let dth = try g.apply1(.tanhGrad, [dcls, th], name: "dtanh")
@@ -75,7 +79,7 @@ public func everyOpGraph(batch: Dim = .batch, seq: Dim = .seq) throws -> Graph {
                       ("grad:LayerNorm.bias", dln[2]), ("dbias", db), ("grad:embeddings.weight", dtable),
                       ("zeros", fill), ("echo ids", ids), ("add_ln", addNorm), ("dscaled", dscaled),
                       ("dgelu_sum.dx", dgeluSum[0]), ("dgelu_sum.sum", dgeluSum[1]), ("unpacked", unpacked),
-                      ("attention", attention), ("drelu", drect)] {
+                      ("attention", attention), ("drelu", drect), ("span_loss", spanLoss), ("dstart", dstart)] {
         g.addOutput(name, v)
     }
     try GraphVerifier.verify(g)

@@ -20,6 +20,9 @@ final class BertGradientCheckTests: XCTestCase {
         switch head {
         case .classification: c.inputs["labels"] = HostTensor(shape: [2], int32s: [2, 0])
         case .regression: c.inputs["labels"] = HostTensor(shape: [2], floats: [0.7, -1.2])
+        case .span:
+            c.inputs["start_positions"] = HostTensor(shape: [2], int32s: [1, 2])
+            c.inputs["end_positions"] = HostTensor(shape: [2], int32s: [3, 0])
         }
         return c
     }
@@ -30,5 +33,12 @@ final class BertGradientCheckTests: XCTestCase {
 
     func testBertRegressionGraph() throws {
         try checkGradients(bertCase(.regression, gelu: .tanh), bindings: ["batch": 2, "seq": 4], samples: 4)
+    }
+
+    /// The span head reads every token of the last layer and has no pooler.
+    func testBertSpanGraph() throws {
+        let c = try bertCase(.span, gelu: .erf)
+        XCTAssertNil(c.g.parameters.first { c.g.values[$0].name.hasPrefix("bert.pooler.") })
+        try checkGradients(c, bindings: ["batch": 2, "seq": 4], samples: 4)
     }
 }

@@ -182,6 +182,16 @@ final class GradientCheckTests: XCTestCase {
         try checkGradients(c)
     }
 
+    /// The span loss over the positions a mask keeps: the masked-out logits get no gradient.
+    func testMaskedSoftmaxCrossEntropy() throws {
+        var c = Case()
+        let logits = c.param("logits", [3, 5], range: -2 ... 2)
+        let mask = c.intInput("mask", [3, 5], [1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0])
+        let positions = c.intInput("positions", [3], [4, 2, 0])
+        c.g.addOutput("loss", try c.apply(.maskedSoftmaxCrossEntropy, [logits, mask, positions], "loss"))
+        try checkGradients(c)
+    }
+
     func testMeanSquaredError() throws {
         var c = Case()
         let p = c.param("predictions", [4, 1])

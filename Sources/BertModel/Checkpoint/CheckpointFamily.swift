@@ -44,7 +44,9 @@ public enum CheckpointFamily: String, Sendable, CaseIterable, CustomStringConver
     private static func huggingFaceRole(_ name: String) -> Role {
         var bare = name.hasPrefix("bert.") ? String(name.dropFirst("bert.".count)) : name
         if bare == "embeddings.position_ids" || bare.hasPrefix("cls.") { return .ignored }
-        if bare == "classifier.weight" || bare == "classifier.bias" { return .parameter(bare, transposed: false) }
+        if ["classifier.weight", "classifier.bias", "qa_outputs.weight", "qa_outputs.bias"].contains(bare) {
+            return .parameter(bare, transposed: false)
+        }
         // Checkpoints from before transformers 2.x name LayerNorm parameters gamma/beta.
         if bare.hasSuffix("LayerNorm.gamma") { bare = String(bare.dropLast("gamma".count)) + "weight" }
         if bare.hasSuffix("LayerNorm.beta") { bare = String(bare.dropLast("beta".count)) + "bias" }
@@ -71,6 +73,7 @@ public enum CheckpointFamily: String, Sendable, CaseIterable, CustomStringConver
     private static func tensorFlowRole(_ name: String) -> Role {
         let ignoredSuffixes = ["/adam_m", "/adam_v", "/Adam", "/Adam_1", "/Momentum"]
         let ignoredNames = ["global_step", "beta1_power", "beta2_power", "_CHECKPOINTABLE_OBJECT_GRAPH"]
+        if let parameter = match(name, in: tensorFlowSpanHead) { return .parameter(parameter.name, transposed: parameter.transposed) }
         if name.hasPrefix("cls/") || ignoredNames.contains(name) || ignoredSuffixes.contains(where: name.hasSuffix) {
             return .ignored
         }
@@ -103,6 +106,13 @@ public enum CheckpointFamily: String, Sendable, CaseIterable, CustomStringConver
         NameRule("bert/encoder/layer_{i}/\(tf)/gamma", "bert.encoder.layer.{i}.\(hf).weight", transposed: false),
         NameRule("bert/encoder/layer_{i}/\(tf)/beta", "bert.encoder.layer.{i}.\(hf).bias", transposed: false),
     ] }
+
+    /// run_squad.py's span head, created as [2, hidden] under the pretraining heads' `cls/`
+    /// scope: already [out, in].
+    private static let tensorFlowSpanHead: [NameRule] = [
+        NameRule("cls/squad/output_weights", "qa_outputs.weight", transposed: false),
+        NameRule("cls/squad/output_bias", "qa_outputs.bias", transposed: false),
+    ]
 
     // MARK: - Matching
 

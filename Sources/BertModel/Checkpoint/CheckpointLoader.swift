@@ -78,7 +78,8 @@ public enum CheckpointLoader {
                 unexpected.append(info.name)
             case .parameter(let parameter, let transposed):
                 guard expectedShapes[parameter] != nil else {
-                    unexpected.append(info.name)
+                    // A pooler or another task's head that this graph's head does not use.
+                    if isHeadSpecific(parameter) { ignored.append(info.name) } else { unexpected.append(info.name) }
                     continue
                 }
                 if let other = sources[parameter] {
@@ -132,8 +133,12 @@ public enum CheckpointLoader {
 
     // MARK: - Task head
 
-    /// Parameters a pretrained checkpoint need not have: the classification head.
-    static func isTaskHead(_ name: String) -> Bool { name.hasPrefix("classifier.") }
+    /// Parameters a pretrained checkpoint need not have: the classification or span head.
+    static func isTaskHead(_ name: String) -> Bool { name.hasPrefix("classifier.") || name.hasPrefix("qa_outputs.") }
+
+    /// Parameters that only some heads' graphs have: the task heads, and the pooler, which the
+    /// span head does not read. A checkpoint's tensor for one the graph lacks is ignored.
+    static func isHeadSpecific(_ name: String) -> Bool { isTaskHead(name) || name.hasPrefix("bert.pooler.") }
 
     /// Truncated normal for weights (rank >= 2), zeros for biases.
     static func initialValue(name: String, shape: [Int], seed: UInt64) -> HostTensor {
