@@ -68,7 +68,7 @@ struct Eval: ParsableCommand {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             return url
         }
-        let scorer = SQuADScorer.make(dataset: dev, options: squad, lowercase: modelDir.lowercase, directory: directory)
+        let scorer = SQuADScorer(dataset: dev, options: squad, lowercase: modelDir.lowercase, directory: directory)
         if scorer == nil { note("this build has no SQuAD post-processing: only the loss is reported") }
         let buckets = (recipe.squad == nil ? [128, 192, 256, 320] : recipe.buckets).filter { $0 < seqLen } + [seqLen]
         let evaluator = try Evaluator(config: modelDir.config, head: .span, batchSize: batchSize, buckets: buckets,

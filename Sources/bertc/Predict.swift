@@ -82,9 +82,7 @@ struct Predict: ParsableCommand {
         let buckets = [128, 192, 256, 320].filter { $0 < seqLen } + [seqLen]
         let logits = try Evaluator(config: modelDir.config, head: .span, batchSize: 32, buckets: buckets)
             .spanLogits(dataset.encoded, parameters: loaded.parameters)
-        guard let scorer = SQuADScorer.answering(dataset, options: options, lowercase: modelDir.lowercase) else {
-            throw ValidationError("this build has no SQuAD post-processing")
-        }
+        let scorer = SQuADScorer(dataset: dataset, options: options, lowercase: modelDir.lowercase)
         let directory = try out.map { path -> URL in
             let url = URL(fileURLWithPath: path)
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

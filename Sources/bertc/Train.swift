@@ -99,7 +99,7 @@ struct Train: ParsableCommand {
         note(loaded.report.description)
         let (train, dev) = try SQuADData.load(squad, model: modelDir, maxSequenceLength: options.maxSequenceLength,
                                               data: data.locator(), devPositions: true)
-        let scorer = SQuADScorer.make(dataset: dev, options: squad, lowercase: modelDir.lowercase, directory: run.url)
+        let scorer = SQuADScorer(dataset: dev, options: squad, lowercase: modelDir.lowercase, directory: run.url)
         if scorer == nil { note("this build has no SQuAD post-processing: dev evaluations report the loss only") }
         let trainer = try Trainer(config: modelDir.config, head: .span, parameters: loaded.parameters,
                                   options: options, optimization: recipe.optimization, spanScorer: scorer)
