@@ -92,6 +92,10 @@ public struct BenchmarkReport: Codable, Sendable {
     /// With `--profile`: kernel time by op kind, most expensive first. The optimizer update
     /// is not a graph node and is not included.
     public var profile: [OpProfile]?
+    /// The kernel set OpenBLAS runs (`OpenBLASKernels.coreName`).
+    public var blasKernels: String
+    /// The CPU's vector-instruction flags (avx2, fma, avx512f, avx512_vnni, avx512_bf16, ...).
+    public var cpuFlags: [String]
 }
 
 /// Times a model's training step or inference on synthetic batches.
@@ -143,7 +147,8 @@ public enum Benchmark {
             minMillisPerStep: (times.min() ?? 0) * 1e3, medianMillisPerStep: median(times) * 1e3, flopsPerStep: flops,
             gflops: mean > 0 ? Double(flops) / mean / 1e9 : 0, peakRSSBytes: peakResidentBytes(),
             arenaBytes: plan.arenaBytes, compileMillis: compiled.compileMillis, fusedOps: compiled.fusedOps,
-            profile: interpreter.profile.map { opProfile($0, graph: graph) })
+            profile: interpreter.profile.map { opProfile($0, graph: graph) }, blasKernels: OpenBLASKernels.coreName,
+            cpuFlags: OpenBLASKernels.cpuFlags().filter { $0 == "fma" || $0.hasPrefix("avx") }.sorted())
     }
 
     /// Sums a per-node profile by op kind.

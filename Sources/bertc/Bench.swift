@@ -49,6 +49,7 @@ struct Bench: ParsableCommand {
         let report = try Benchmark.run(bertConfig, options: options, parameters: weights, progress: note)
         if output.json { try printJSON(report); return }
         print("\(config) \(mode.rawValue), batch \(batch), seq \(seq), \(report.threads) threads, \(steps) steps after \(warmup) warm-up:")
+        print("  CPU flags: \(report.cpuFlags.joined(separator: " ")); OpenBLAS kernels: \(report.blasKernels)")
         print(String(format: "  %.2f examples/s, %.1f ms/step (median %.1f, best %.1f), %.1f GFLOP/s, peak RSS %.0f MB, arena %.0f MB",
                      report.examplesPerSecond, report.millisPerStep, report.medianMillisPerStep, report.minMillisPerStep, report.gflops,
                      Double(report.peakRSSBytes) / 1e6, Double(report.arenaBytes) / 1e6))

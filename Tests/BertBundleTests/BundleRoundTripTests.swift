@@ -162,7 +162,7 @@ final class BundleRoundTripTests: XCTestCase {
 /// and loaded as a `Predictor`.
 struct BundleFixture {
     static let root = TestPaths.root
-    static let data = root.deletingLastPathComponent().appendingPathComponent("shared/data")
+    static let data = TestPaths.data
     static let vocabulary = data.appendingPathComponent("vocab-bert-base-uncased.txt")
     /// The repository's ONNX Runtime runner: the project venv's Python (or `$BERTC_PYTHON`).
     static let onnxRuntime = ONNXRuntimeRunner(

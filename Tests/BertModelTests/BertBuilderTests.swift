@@ -1,5 +1,6 @@
 import XCTest
 import BertGraph
+import BertTestSupport
 @testable import BertModel
 
 final class BertBuilderTests: XCTestCase {
@@ -43,7 +44,7 @@ final class BertBuilderTests: XCTestCase {
     }
 
     func testSharedFixtureConfigIsTensorflowFamily() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures/tf-bundle-index/bert_config.json").standardizedFileURL
+        let url = TestPaths.fixture("tf-bundle-index/bert_config.json")
         let config = try BertConfig.load(url)
         XCTAssertEqual(config.hiddenSize, 256)
         XCTAssertEqual(config.numHiddenLayers, 4)

@@ -17,6 +17,12 @@ public enum TestPaths {
         return fixtures.appendingPathComponent(path)
     }
 
+    /// The shared data root: `$BERTC_DATA`, else `../shared/data` beside the repository.
+    public static var data: URL {
+        ProcessInfo.processInfo.environment["BERTC_DATA"].map { URL(fileURLWithPath: $0) }
+            ?? root.deletingLastPathComponent().appendingPathComponent("shared/data")
+    }
+
     /// Where `tools/setup.sh model` installs the pretrained MiniLM-L6:
     /// `$BERTC_MODEL_CACHE/minilm-l6`, by default under `~/.cache/bertc/models`.
     public static var pretrainedModelDirectory: URL {
