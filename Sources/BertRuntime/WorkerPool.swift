@@ -7,7 +7,12 @@
 // dozens of jobs of a few hundred microseconds each.
 //
 // Jobs are claimed index by index with a compare-and-swap on (generation, next index), so a
-// worker still finishing one job can never take an index of the next. A job submitted while
+// worker still finishing one job can never take an index of the next. A worker reads the
+// job's index count apart from that word, so a worker late for one job could pair the old
+// generation with the next job's count and claim an index past the old job's end (running the
+// next job's body on it, and that index again later). A new job therefore first closes the old
+// generation (a generation of its own whose next index is past any count) before it writes
+// its body and count, and only then opens its own. A job submitted while
 // another runs (a nested call, or a second interpreter on another thread) runs on its
 // caller's thread alone.
 import Dispatch
@@ -17,6 +22,11 @@ import Synchronization
 public final class WorkerPool: @unchecked Sendable {
     /// One worker per core beyond the first.
     public static let shared = WorkerPool(workers: ProcessInfo.processInfo.activeProcessorCount - 1)
+
+    /// Generations are 31-bit and wrap.
+    static let generationMask = 0x7FFF_FFFF
+    /// The next index of a closed generation: past every job's count.
+    static let closedIndex = 0xFFFF_FFFF
 
     /// How long a worker spins for the next job before it sleeps.
     static let spinNanoseconds: UInt64 = 200_000
@@ -55,10 +65,14 @@ public final class WorkerPool: @unchecked Sendable {
             return
         }
         withoutActuallyEscaping(job) { job in
+            let previous = claims.load(ordering: .relaxed) >> 32
+            let closed = (previous &+ 1) & WorkerPool.generationMask
+            let generation = (previous &+ 2) & WorkerPool.generationMask
+            // From here no index can be claimed, whatever count a late worker reads.
+            claims.store(closed << 32 | WorkerPool.closedIndex, ordering: .sequentiallyConsistent)
             body.pointee = job
             count.store(iterations, ordering: .relaxed)
             finished.store(0, ordering: .relaxed)
-            let generation = ((claims.load(ordering: .relaxed) >> 32) &+ 1) & 0x7FFF_FFFF
             claims.store(generation << 32, ordering: .sequentiallyConsistent)
             let asleep = sleepers.load(ordering: .sequentiallyConsistent)
             for _ in 0..<asleep { wake.signal() }
